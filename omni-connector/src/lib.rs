@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod connector;
 pub mod context;
 pub mod error;
 mod http;
@@ -9,6 +10,9 @@ pub mod models;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use client::{RetryPolicy, SdkClient, SdkClientBuilder};
+pub use connector::{ActionContext, Connector, NoConfig, NoCredentials};
+pub use context::{ContentStorage, FlushPolicy, RunOutcome, SyncContext, SyncContextBuilder};
 pub use error::{
     BoxError, ConfigurationError, ConnectorError, Result, ResultExt, SdkClientError,
     SdkClientErrorKind, SyncCancelledError,

@@ -1,0 +1,257 @@
+//! The state one sync run shares between its context, its content storage,
+//! the runtime that started it and the background flusher.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::buffer::{EventBuffer, FlushPolicy};
+use crate::client::{RetryPolicy, SdkClient};
+use crate::error::{
+    ConnectorError, Result, SdkClientError, SdkClientErrorKind, SyncCancelledError,
+};
+use crate::models::{ConnectorEvent, Source, SyncMode};
+
+/// How a run ended, as far as this connector knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Still going.
+    Running,
+    /// `complete` was accepted by the manager.
+    Completed,
+    /// `fail` was sent, with this message.
+    Failed(String),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) emitted: AtomicU64,
+    pub(crate) scanned: AtomicU64,
+    pub(crate) updated: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    /// Scanned and updated counts not yet sent (PROTOCOL.md §6: coalesced).
+    pub(crate) pending_scanned: AtomicU64,
+    pub(crate) pending_updated: AtomicU64,
+}
+
+pub(crate) struct Run {
+    pub(crate) client: SdkClient,
+    pub(crate) sync_run_id: String,
+    pub(crate) source_id: String,
+    pub(crate) sync_mode: SyncMode,
+    pub(crate) is_resume: bool,
+    pub(crate) last_sync_at: Option<DateTime<Utc>>,
+    pub(crate) source: Option<Source>,
+    pub(crate) initial_state: Option<Value>,
+    pub(crate) policy: FlushPolicy,
+    pub(crate) extract_retry: RetryPolicy,
+    pub(crate) buffer: tokio::sync::Mutex<EventBuffer>,
+    pub(crate) saved_state: Mutex<Option<Value>>,
+    pub(crate) counters: Counters,
+    /// Wakes the sync: set by `/cancel` and by shutdown.
+    pub(crate) cancel: CancellationToken,
+    /// Set by `/cancel`: nothing more is sent for the run.
+    pub(crate) silenced: AtomicBool,
+    /// Why the manager refused the run for good (a final 4xx), if it did.
+    pub(crate) refused: Mutex<Option<String>>,
+    pub(crate) outcome: Mutex<RunOutcome>,
+}
+
+impl Run {
+    /// Errors unless the run may still send: not cancelled, not refused by
+    /// the manager, not completed or failed.
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.silenced.load(Ordering::Acquire) {
+            return Err(SyncCancelledError {
+                sync_run_id: self.sync_run_id.clone(),
+            }
+            .into());
+        }
+        if let Some(reason) = lock(&self.refused).clone() {
+            return Err(self.closed_error(format!(
+                "the manager no longer accepts calls for this run: {reason}"
+            )));
+        }
+        match &*lock(&self.outcome) {
+            RunOutcome::Running => Ok(()),
+            RunOutcome::Completed => Err(self.closed_error("the run is already completed".into())),
+            RunOutcome::Failed(_) => Err(self.closed_error("the run has already failed".into())),
+        }
+    }
+
+    fn closed_error(&self, why: String) -> ConnectorError {
+        SdkClientError::new(
+            format!("sync run {}", self.sync_run_id),
+            SdkClientErrorKind::Request(why),
+        )
+        .into()
+    }
+
+    /// Converts a client error, remembering a final refusal so that no
+    /// further call is made for this run (PROTOCOL.md §3: "that is final,
+    /// never retry it").
+    pub(crate) fn rejected(&self, error: SdkClientError) -> ConnectorError {
+        if error.is_rejected() {
+            let mut refused = lock(&self.refused);
+            if refused.is_none() {
+                tracing::warn!(
+                    sync_run_id = %self.sync_run_id,
+                    error = %error,
+                    "manager refused the run; nothing more will be sent for it"
+                );
+                *refused = Some(error.body().unwrap_or_default().to_owned());
+            }
+        }
+        error.into()
+    }
+
+    /// Adds an event, flushing when the policy says so.
+    pub(crate) async fn push(&self, event: ConnectorEvent) -> Result<()> {
+        self.check_open()?;
+        let mut buffer = self.buffer.lock().await;
+        buffer.push(event);
+        if buffer.is_due(&self.policy) {
+            self.flush_events(&mut buffer).await?;
+            drop(buffer);
+            self.flush_counters().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every buffered event, then the pending counters.
+    pub(crate) async fn flush(&self) -> Result<()> {
+        let mut buffer = self.buffer.lock().await;
+        self.flush_events(&mut buffer).await?;
+        drop(buffer);
+        self.flush_counters().await
+    }
+
+    /// Sends the buffered events as one batch. On failure they stay
+    /// buffered, in order, for the next flush.
+    async fn flush_events(&self, buffer: &mut EventBuffer) -> Result<()> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        self.check_open()?;
+        self.client
+            .emit_events_batch(&self.sync_run_id, &self.source_id, buffer.events())
+            .await
+            .map_err(|e| self.rejected(e))?;
+        tracing::trace!(sync_run_id = %self.sync_run_id, events = buffer.len(), "flushed events");
+        buffer.clear();
+        Ok(())
+    }
+
+    /// Sends the coalesced scanned and updated counts. A count that could
+    /// not be sent is put back for the next flush.
+    pub(crate) async fn flush_counters(&self) -> Result<()> {
+        let scanned = self.counters.pending_scanned.swap(0, Ordering::AcqRel);
+        if scanned > 0 {
+            let sent = self.send_count(scanned, true).await;
+            if let Err(e) = sent {
+                self.counters
+                    .pending_scanned
+                    .fetch_add(scanned, Ordering::AcqRel);
+                return Err(e);
+            }
+        }
+        let updated = self.counters.pending_updated.swap(0, Ordering::AcqRel);
+        if updated > 0 {
+            let sent = self.send_count(updated, false).await;
+            if let Err(e) = sent {
+                self.counters
+                    .pending_updated
+                    .fetch_add(updated, Ordering::AcqRel);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_count(&self, count: u64, scanned: bool) -> Result<()> {
+        self.check_open()?;
+        let sent = if scanned {
+            self.client
+                .increment_scanned(&self.sync_run_id, count)
+                .await
+        } else {
+            self.client
+                .increment_updated(&self.sync_run_id, count)
+                .await
+        };
+        sent.map_err(|e| self.rejected(e))
+    }
+
+    pub(crate) fn has_pending_counts(&self) -> bool {
+        self.counters.pending_scanned.load(Ordering::Acquire) > 0
+            || self.counters.pending_updated.load(Ordering::Acquire) > 0
+    }
+
+    /// Puts a checkpoint and remembers it as the run's last saved state.
+    pub(crate) async fn put_checkpoint(&self, state: Value) -> Result<()> {
+        self.check_open()?;
+        self.client
+            .save_checkpoint(&self.sync_run_id, &state)
+            .await
+            .map_err(|e| self.rejected(e))?;
+        *lock(&self.saved_state) = Some(state);
+        Ok(())
+    }
+
+    /// The state a completion must publish: the last one saved in this run,
+    /// or else the one the run started from (PROTOCOL.md §6).
+    pub(crate) fn current_state(&self) -> Option<Value> {
+        lock(&self.saved_state)
+            .clone()
+            .or_else(|| self.initial_state.clone())
+    }
+
+    pub(crate) fn set_outcome(&self, outcome: RunOutcome) {
+        *lock(&self.outcome) = outcome;
+    }
+
+    pub(crate) fn outcome(&self) -> RunOutcome {
+        lock(&self.outcome).clone()
+    }
+
+    /// Flushes events whose age is due, and counters, in the background, so
+    /// that a quiet sync still delivers what it emitted (and shows activity).
+    pub(crate) fn spawn_age_flusher(self: &Arc<Self>) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let tick =
+            (self.policy.max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(5));
+        let run: Weak<Run> = Arc::downgrade(self);
+        handle.spawn(async move {
+            loop {
+                tokio::time::sleep(tick).await;
+                let Some(run) = run.upgrade() else { return };
+                if run.check_open().is_err() {
+                    return;
+                }
+                let due = {
+                    let buffer = run.buffer.lock().await;
+                    buffer.is_old(&run.policy) || (buffer.is_empty() && run.has_pending_counts())
+                };
+                if due {
+                    if let Err(e) = run.flush().await {
+                        tracing::warn!(sync_run_id = %run.sync_run_id, error = %e, "background flush failed; will retry");
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it:
+/// every value guarded here is valid at all times.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
