@@ -211,13 +211,29 @@ impl ActionContext {
     }
 }
 
-/// Decodes a JSON document into a connector type, naming what it is and the
-/// field that does not fit.
+/// Decodes a JSON document into a connector type, naming what it is and
+/// the field that does not fit (`config.feed_url: invalid type: ...`).
+///
+/// Secrets never reach the message: for `credentials` only the field's
+/// path and the kind of mismatch are said, since serde's messages quote the
+/// offending value.
 pub(crate) fn decode_json<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let location = if path == "." {
+            what.to_owned()
+        } else {
+            format!("{what}.{path}")
+        };
+        let message = if what == "credentials" && !inner.starts_with("missing field") {
+            format!("{location}: value of the wrong type or form (not shown: it may be secret)")
+        } else {
+            format!("{location}: {inner}")
+        };
         ConfigurationError::Decode {
             what: what.to_owned(),
-            message: e.to_string(),
+            message,
         }
         .into()
     })

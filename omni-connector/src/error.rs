@@ -271,11 +271,12 @@ pub enum ConfigurationError {
         reason: String,
     },
     /// A JSON document did not decode into the connector's type.
-    #[error("{what} does not match the connector's type: {message}")]
+    #[error("{message}")]
     Decode {
         /// `config`, `credentials`, `state`...
         what: String,
-        /// The decoder's message, naming the field.
+        /// The decoder's message, starting with the field's path
+        /// (`config.feed_url: missing field ...`).
         message: String,
     },
 }

@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 mod http;
 pub mod models;
+pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -18,3 +19,4 @@ pub use error::{
     SdkClientErrorKind, SyncCancelledError,
 };
 pub use models::*;
+pub use server::{serve, ServeExt, Server, ServerConfig, ServerHandle};

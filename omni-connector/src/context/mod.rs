@@ -128,10 +128,6 @@ impl<S> SyncContext<S> {
         }
     }
 
-    pub(crate) fn run(&self) -> &Arc<Run> {
-        &self.run
-    }
-
     // ---- what the run is -------------------------------------------------
 
     /// The run's id.

@@ -1,0 +1,113 @@
+//! The server's settings and the environment they come from (PROTOCOL.md §1).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use crate::client::MANAGER_URL_ENV;
+use crate::error::ConfigurationError;
+
+/// The environment variable with the host name the manager reaches the
+/// connector at.
+pub const HOST_NAME_ENV: &str = "CONNECTOR_HOST_NAME";
+/// The environment variable with the port to listen on.
+pub const PORT_ENV: &str = "PORT";
+
+/// Settings of the connector's HTTP server. Every limit has a default that
+/// suits Omni's manager; see each field.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The manager's base URL (`CONNECTOR_MANAGER_URL`).
+    pub manager_url: String,
+    /// The host name the manager reaches this connector at
+    /// (`CONNECTOR_HOST_NAME`); the manifest's URL is
+    /// `http://{host_name}:{port}`.
+    pub host_name: String,
+    /// The port to listen on (`PORT`); 0 picks a free one.
+    pub port: u16,
+    /// The address to listen on (default all interfaces, 0.0.0.0).
+    pub bind: IpAddr,
+    /// Largest request body accepted (default 8 MiB); larger ones get 413.
+    pub body_limit: usize,
+    /// Time a client has to send a request's headers (default 30 s).
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body (default 60 s).
+    pub body_timeout: Duration,
+    /// Most connections served at once (default 1024); more wait to be
+    /// accepted.
+    pub max_connections: usize,
+    /// How long a cancelled sync may take to stop before it is aborted and
+    /// its slot freed (default 30 s).
+    pub cancel_grace: Duration,
+    /// How long shutdown waits for syncs to stop and flush (default 20 s).
+    pub shutdown_timeout: Duration,
+    /// How often the connector registers with the manager (default 30 s;
+    /// the manager forgets a registration after 300 s).
+    pub register_interval: Duration,
+}
+
+impl ServerConfig {
+    /// Settings with the given manager URL, host name and port, and every
+    /// limit at its default.
+    pub fn new(manager_url: impl Into<String>, host_name: impl Into<String>, port: u16) -> Self {
+        Self {
+            manager_url: manager_url.into(),
+            host_name: host_name.into(),
+            port,
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            body_limit: 8 * 1024 * 1024,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            cancel_grace: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(20),
+            register_interval: Duration::from_secs(30),
+        }
+    }
+
+    /// Settings from `CONNECTOR_MANAGER_URL`, `CONNECTOR_HOST_NAME` and
+    /// `PORT`; a missing or malformed one is an error naming it.
+    pub fn from_env() -> Result<Self, ConfigurationError> {
+        let manager_url = required_env(
+            MANAGER_URL_ENV,
+            "the base URL of Omni's connector-manager, e.g. http://connector-manager:3004",
+        )?;
+        let host_name = required_env(
+            HOST_NAME_ENV,
+            "the host name the manager reaches this connector at, e.g. the compose service name",
+        )?;
+        let port = parse_port(&required_env(PORT_ENV, "the port to listen on, e.g. 8000")?)?;
+        Ok(Self::new(manager_url, host_name, port))
+    }
+}
+
+pub(crate) fn required_env(
+    name: &'static str,
+    purpose: &'static str,
+) -> Result<String, ConfigurationError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
+        _ => Err(ConfigurationError::MissingEnv { name, purpose }),
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, ConfigurationError> {
+    text.parse().map_err(|_| ConfigurationError::Invalid {
+        name: PORT_ENV.into(),
+        value: text.into(),
+        reason: "it must be a port number from 0 to 65535".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_port("8000").ok(), Some(8000));
+        let err = parse_port("80a").unwrap_err().to_string();
+        assert!(err.contains("PORT") && err.contains("80a"), "{err}");
+        assert!(parse_port("70000").is_err());
+    }
+}
