@@ -1,6 +1,8 @@
 //! Drives the in-process manager over real loopback HTTP and checks it
 //! answers like the real connector-manager (`shared/fixtures/manager`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -688,14 +690,12 @@ async fn trigger_resume_and_cancel_call_the_connector() {
         .unwrap_err();
     assert_eq!(err.status, 409);
     assert_eq!(m.requests().len(), m.request_count());
+    let refused_run = refusing.syncs.lock().unwrap()[0]["sync_run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let failed = m
-        .wait_for_run(
-            &refusing.syncs.lock().unwrap()[0]["sync_run_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-            Duration::from_secs(1),
-        )
+        .wait_for_run(&refused_run, Duration::from_secs(1))
         .await
         .unwrap();
     assert_eq!(failed.status, RunStatus::Failed);

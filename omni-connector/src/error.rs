@@ -154,6 +154,7 @@ pub enum SdkClientErrorKind {
 }
 
 impl SdkClientError {
+    #[allow(dead_code)] // used by the SDK client, not on this branch
     pub(crate) fn new(operation: impl Into<Cow<'static, str>>, kind: SdkClientErrorKind) -> Self {
         Self {
             operation: operation.into(),
@@ -162,6 +163,7 @@ impl SdkClientError {
         }
     }
 
+    #[allow(dead_code)] // used by the SDK client, not on this branch
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
         self

@@ -76,6 +76,7 @@ impl Document {
     }
 
     /// The metadata as sent: the document's title fills in a missing one.
+    #[allow(dead_code)] // used by the SDK client, not on this branch
     pub(crate) fn wire_metadata(&self) -> DocumentMetadata {
         let mut metadata = self.metadata.clone().unwrap_or_default();
         if metadata.title.is_none() {
