@@ -17,6 +17,8 @@ string_enum! {
     }
 }
 
+// `string_enum!` enums cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for ActionMode {
     fn default() -> Self {
         Self::Write

@@ -14,6 +14,7 @@ use super::{DocumentMetadata, DocumentPermissions};
 /// `emit*` methods do it. They are public for tests and custom runtimes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // boxing would change the public variants
 pub enum ConnectorEvent {
     /// A new document.
     DocumentCreated {

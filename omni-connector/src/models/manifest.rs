@@ -122,6 +122,8 @@ string_enum! {
     }
 }
 
+// `string_enum!` enums cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for SearchValueType {
     fn default() -> Self {
         Self::Text

@@ -21,6 +21,8 @@ string_enum! {
     }
 }
 
+// `string_enum!` enums cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for UserFilterMode {
     fn default() -> Self {
         Self::All
@@ -37,6 +39,8 @@ string_enum! {
     }
 }
 
+// `string_enum!` enums cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for SourceScope {
     fn default() -> Self {
         Self::Org

@@ -2,6 +2,10 @@
 //! plain text) and messages, including the path prefix of the field where
 //! decoding stopped (`sync_run_id: EOF while parsing ...`).
 
+// The error of these functions is the HTTP answer itself, built once per
+// rejected request: boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
 use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -144,6 +148,7 @@ pub(crate) fn error_path(body: &[u8], line: usize, column: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::models::EventRequest;

@@ -1,5 +1,9 @@
 //! Routing and the `/sdk/*` handlers (PROTOCOL.md §3).
 
+// The error of these functions is the HTTP answer itself, built once per
+// rejected request: boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -284,7 +288,10 @@ async fn answer(
                 format!("Request body is larger than {limit} bytes"),
             ))
         }
-        Err(BodyError::Read(_)) => return Err(DroppedOnPurpose),
+        Err(BodyError::Read(e)) => {
+            tracing::debug!(error = %e, "request body could not be read");
+            return Err(DroppedOnPurpose);
+        }
     };
     let req = Req { content_type, body };
     Ok(dispatch(inner, route, id, req)

@@ -125,6 +125,7 @@ fn find_forbidden(value: &Value, names: bool, path: &mut String) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

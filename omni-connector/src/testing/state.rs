@@ -335,6 +335,7 @@ pub(crate) fn source_json(source: &Source) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
