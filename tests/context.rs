@@ -95,7 +95,10 @@ async fn realtime_mode_sends_every_event() {
 #[test]
 fn default_thresholds_are_the_seeds() {
     let full = FlushPolicy::for_mode(&SyncMode::Full);
-    assert_eq!((full.max_events, full.max_age), (500, Duration::from_secs(300)));
+    assert_eq!(
+        (full.max_events, full.max_age),
+        (500, Duration::from_secs(300))
+    );
     let incremental = FlushPolicy::for_mode(&SyncMode::Incremental);
     assert_eq!(
         (incremental.max_events, incremental.max_age),
@@ -144,12 +147,21 @@ async fn save_state_flushes_events_before_the_checkpoint() {
         ctx.emit(doc(i, "c")).await.unwrap();
     }
     ctx.increment_scanned();
-    ctx.save_state(&Cursor { cursor: "p2".into() }).await.unwrap();
+    ctx.save_state(&Cursor {
+        cursor: "p2".into(),
+    })
+    .await
+    .unwrap();
     assert_eq!(s.run_calls(), ["batch", "scanned", "checkpoint"]);
     let run = s.manager.run(&s.run_id).unwrap();
     assert_eq!(run.events, 10);
     assert_eq!(run.checkpoint, Some(json!({"cursor": "p2"})));
-    assert_eq!(ctx.state().unwrap(), Some(Cursor { cursor: "p2".into() }));
+    assert_eq!(
+        ctx.state().unwrap(),
+        Some(Cursor {
+            cursor: "p2".into()
+        })
+    );
 }
 
 #[tokio::test]
@@ -159,7 +171,11 @@ async fn complete_flushes_then_checkpoints_then_completes() {
     for i in 0..5 {
         ctx.emit(doc(i, "c")).await.unwrap();
     }
-    ctx.complete(Cursor { cursor: "end".into() }).await.unwrap();
+    ctx.complete(Cursor {
+        cursor: "end".into(),
+    })
+    .await
+    .unwrap();
     assert_eq!(s.run_calls(), ["batch", "checkpoint", "complete"]);
     let run = s.manager.run(&s.run_id).unwrap();
     assert_eq!(run.status, RunStatus::Completed);
@@ -173,13 +189,16 @@ async fn complete_flushes_then_checkpoints_then_completes() {
 #[tokio::test]
 async fn events_of_a_failed_flush_are_delivered_by_the_next() {
     let s = setup(SyncMode::Full).await;
-    let ctx: SyncContext<Value> =
-        SyncContext::builder(client_with(&s.manager, RetryPolicy::none()), &s.run_id, &s.source_id)
-            .flush_policy(FlushPolicy {
-                max_events: 4,
-                max_age: Duration::from_secs(300),
-            })
-            .build();
+    let ctx: SyncContext<Value> = SyncContext::builder(
+        client_with(&s.manager, RetryPolicy::none()),
+        &s.run_id,
+        &s.source_id,
+    )
+    .flush_policy(FlushPolicy {
+        max_events: 4,
+        max_age: Duration::from_secs(300),
+    })
+    .build();
     emit_n(&ctx, 0, 3).await;
     s.manager.set_faults(Faults {
         fail_every_nth: Some(1),
@@ -206,9 +225,18 @@ async fn a_503_is_retried() {
         ..Faults::default()
     });
     emit_n(&ctx, 0, 10).await;
-    let id = ctx.content_storage.save("text", "text/plain").await.unwrap();
+    let id = ctx
+        .content_storage
+        .save("text", "text/plain")
+        .await
+        .unwrap();
     assert!(s.manager.content(&id).is_some());
-    let failures = s.manager.requests().iter().filter(|r| r.status == 503).count();
+    let failures = s
+        .manager
+        .requests()
+        .iter()
+        .filter(|r| r.status == 503)
+        .count();
     assert!(failures >= 5, "faults were injected: {failures}");
     assert_eq!(s.manager.events(&s.run_id).len(), 10);
 }
@@ -250,7 +278,8 @@ async fn a_400_for_a_run_that_is_not_running_is_final() {
     s.manager.mark_run_failed(&s.run_id, "stale");
     let err = ctx.emit(doc(0, "c")).await.unwrap_err();
     assert!(
-        err.to_string().contains("Events may only be emitted for a running sync run"),
+        err.to_string()
+            .contains("Events may only be emitted for a running sync run"),
         "{err}"
     );
     assert_eq!(s.batches(), 1, "no retry on 400");
@@ -285,7 +314,10 @@ async fn scanned_counts_are_coalesced() {
         .count();
     // Each of the two batches carries the count so far along; the final
     // flush has nothing left to add.
-    assert!(scanned_calls <= 3, "{scanned_calls} scanned calls for 1000 scans");
+    assert!(
+        scanned_calls <= 3,
+        "{scanned_calls} scanned calls for 1000 scans"
+    );
     assert_eq!(s.batches(), 2);
 }
 
@@ -300,7 +332,10 @@ async fn save_binary_stores_base64() {
         .unwrap();
     let stored = s.manager.content(&id).unwrap();
     assert_eq!(stored.content, "AJ+Slv8=");
-    assert_eq!(stored.content_type.as_deref(), Some("application/octet-stream"));
+    assert_eq!(
+        stored.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
 }
 
 #[tokio::test]
@@ -367,7 +402,11 @@ async fn complete_without_state_keeps_the_starting_checkpoint() {
 async fn complete_without_state_publishes_the_last_saved_one() {
     let s = setup(SyncMode::Full).await;
     let ctx = s.context::<Cursor>(SyncMode::Full);
-    ctx.save_state(&Cursor { cursor: "mid".into() }).await.unwrap();
+    ctx.save_state(&Cursor {
+        cursor: "mid".into(),
+    })
+    .await
+    .unwrap();
     ctx.complete(None).await.unwrap();
     let source = s.manager.source(&s.source_id).unwrap();
     assert_eq!(source.checkpoint, Some(json!({"cursor": "mid"})));
@@ -378,16 +417,24 @@ async fn other_events_and_counters() {
     let s = setup(SyncMode::Full).await;
     let ctx = s.context::<Value>(SyncMode::Full);
     ctx.emit_updated(doc(1, "c")).await.unwrap();
-    ctx.emit_group_membership("eng@example.com", Some("Engineering".into()), vec!["a@example.com".into()])
-        .await
-        .unwrap();
-    ctx.emit_person_sync(omni_connector::PersonSyncRecord::new("u1", "a@example.com").display_name("Ada"))
-        .await
-        .unwrap();
+    ctx.emit_group_membership(
+        "eng@example.com",
+        Some("Engineering".into()),
+        vec!["a@example.com".into()],
+    )
+    .await
+    .unwrap();
+    ctx.emit_person_sync(
+        omni_connector::PersonSyncRecord::new("u1", "a@example.com").display_name("Ada"),
+    )
+    .await
+    .unwrap();
     ctx.emit_person_deleted("b@example.com").await.unwrap();
     ctx.emit_error("doc-9", "could not parse");
     ctx.heartbeat().await.unwrap();
-    ctx.save_connector_state(&json!({"webhook": "w1"})).await.unwrap();
+    ctx.save_connector_state(&json!({"webhook": "w1"}))
+        .await
+        .unwrap();
     ctx.fail("gave up").await.unwrap();
     let types: Vec<String> = s
         .manager
@@ -397,7 +444,12 @@ async fn other_events_and_counters() {
         .collect();
     assert_eq!(
         types,
-        ["document_updated", "group_membership_sync", "person_sync", "person_deleted"]
+        [
+            "document_updated",
+            "group_membership_sync",
+            "person_sync",
+            "person_deleted"
+        ]
     );
     assert_eq!(ctx.errors(), 1);
     let run = s.manager.run(&s.run_id).unwrap();
@@ -415,7 +467,11 @@ async fn metadata_title_defaults_to_the_document_title() {
     let ctx = s.context::<Value>(SyncMode::Realtime);
     ctx.emit(doc(7, "c")).await.unwrap();
     match &s.manager.events(&s.run_id)[0] {
-        omni_connector::ConnectorEvent::DocumentCreated { metadata, permissions, .. } => {
+        omni_connector::ConnectorEvent::DocumentCreated {
+            metadata,
+            permissions,
+            ..
+        } => {
             assert_eq!(metadata.title.as_deref(), Some("Document 7"));
             assert_eq!(metadata.size.as_deref(), Some("2048"));
             assert!(permissions.public);

@@ -20,6 +20,7 @@ async fn serve(manager: &MockManager, probe: Probe) -> ServerHandle {
         .configure(|c| {
             c.bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
             c.cancel_grace = Duration::from_millis(300);
+            c.shutdown_timeout = Duration::from_secs(1);
             c.body_limit = 64 * 1024;
         })
         .client(client(manager))
@@ -29,11 +30,18 @@ async fn serve(manager: &MockManager, probe: Probe) -> ServerHandle {
 }
 
 fn source(manager: &MockManager, config: serde_json::Value) -> String {
-    manager.add_source(SourceSeed::new("web").config(config).credentials(json!({"token": "s3cr3t-t0ken"})))
+    manager.add_source(
+        SourceSeed::new("web")
+            .config(config)
+            .credentials(json!({"token": "s3cr3t-t0ken"})),
+    )
 }
 
 async fn finished(manager: &MockManager, run_id: &str) -> omni_connector::testing::RunSnapshot {
-    manager.wait_for_run(run_id, WAIT).await.expect("run did not finish in time")
+    manager
+        .wait_for_run(run_id, WAIT)
+        .await
+        .expect("run did not finish in time")
 }
 
 async fn until(what: &str, mut check: impl FnMut() -> bool) {
@@ -63,13 +71,22 @@ async fn registers_then_syncs_to_completion() {
     assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     assert_eq!(run.documents_scanned, 4);
     assert_eq!(run.checkpoint, Some(json!({"synced": 4})));
-    assert_eq!(document_ids(&manager, &run_id), ["doc-0", "doc-1", "doc-2", "doc-3"]);
+    assert_eq!(
+        document_ids(&manager, &run_id),
+        ["doc-0", "doc-1", "doc-2", "doc-3"]
+    );
     let content_id = match &manager.events(&run_id)[2] {
         omni_connector::ConnectorEvent::DocumentCreated { content_id, .. } => content_id.clone(),
         other => panic!("{other:?}"),
     };
-    assert_eq!(manager.content(&content_id).unwrap().content, "body of document 2");
-    assert_eq!(probe.seen.tokens.lock().unwrap().as_slice(), ["s3cr3t-t0ken"]);
+    assert_eq!(
+        manager.content(&content_id).unwrap().content,
+        "body of document 2"
+    );
+    assert_eq!(
+        probe.seen.tokens.lock().unwrap().as_slice(),
+        ["s3cr3t-t0ken"]
+    );
     until("slot release", || server.running_syncs() == 0).await;
 
     // The next incremental run starts from the published state.
@@ -77,10 +94,19 @@ async fn registers_then_syncs_to_completion() {
         .trigger_sync(&server.local_url(), &source_id, SyncMode::Incremental)
         .await
         .unwrap();
-    assert_eq!(finished(&manager, &run_id).await.status, RunStatus::Completed);
-    assert_eq!(document_ids(&manager, &run_id), ["doc-4", "doc-5", "doc-6", "doc-7"]);
+    assert_eq!(
+        finished(&manager, &run_id).await.status,
+        RunStatus::Completed
+    );
+    assert_eq!(
+        document_ids(&manager, &run_id),
+        ["doc-4", "doc-5", "doc-6", "doc-7"]
+    );
     let states = probe.seen.states.lock().unwrap().clone();
-    assert_eq!(states, [(None, false), (Some(ProbeState { synced: 4 }), false)]);
+    assert_eq!(
+        states,
+        [(None, false), (Some(ProbeState { synced: 4 }), false)]
+    );
     server.shutdown().await;
 }
 
@@ -95,8 +121,14 @@ async fn a_resumed_run_starts_from_its_own_checkpoint() {
         .save_checkpoint(&run_id, &json!({"synced": 10}))
         .await
         .unwrap();
-    manager.resume_sync(&server.local_url(), &run_id).await.unwrap();
-    assert_eq!(finished(&manager, &run_id).await.status, RunStatus::Completed);
+    manager
+        .resume_sync(&server.local_url(), &run_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        finished(&manager, &run_id).await.status,
+        RunStatus::Completed
+    );
     assert_eq!(
         probe.seen.states.lock().unwrap().as_slice(),
         [(Some(ProbeState { synced: 10 }), true)]
@@ -169,13 +201,26 @@ async fn cancel_stops_a_cooperative_sync_within_a_second() {
         .trigger_sync(&server.local_url(), &source_id, SyncMode::Full)
         .await
         .unwrap();
-    until("some content", || manager.count_requests("POST", "/sdk/content") >= 2).await;
+    until("some content", || {
+        manager.count_requests("POST", "/sdk/content") >= 2
+    })
+    .await;
     let asked = Instant::now();
-    let (status, body) = manager.cancel_sync(&server.local_url(), &run_id).await.unwrap();
+    let (status, body) = manager
+        .cancel_sync(&server.local_url(), &run_id)
+        .await
+        .unwrap();
     assert_eq!((status, body), (200, json!({"status": "cancelled"})));
     until("the sync to stop", || server.running_syncs() == 0).await;
-    assert!(asked.elapsed() < Duration::from_secs(1), "took {:?}", asked.elapsed());
-    assert_eq!(probe.seen.cancels.lock().unwrap().as_slice(), [run_id.clone()]);
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(
+        probe.seen.cancels.lock().unwrap().as_slice(),
+        std::slice::from_ref(&run_id)
+    );
     let status = send(server.local_addr(), "GET", &format!("/sync/{run_id}"), None).await;
     assert_eq!(status.json(), json!({"running": false}));
 
@@ -185,7 +230,10 @@ async fn cancel_stops_a_cooperative_sync_within_a_second() {
     assert_eq!(manager.request_count(), after);
     assert_eq!(manager.run(&run_id).unwrap().status, RunStatus::Cancelled);
 
-    let unknown = manager.cancel_sync(&server.local_url(), "no-such-run").await.unwrap();
+    let unknown = manager
+        .cancel_sync(&server.local_url(), "no-such-run")
+        .await
+        .unwrap();
     assert_eq!(unknown, (404, json!({"status": "not_found"})));
     server.shutdown().await;
 }
@@ -200,7 +248,10 @@ async fn a_sync_that_ignores_cancel_is_aborted_and_its_slot_freed() {
         .await
         .unwrap();
     until("the first document", || !manager.events(&run_id).is_empty()).await;
-    manager.cancel_sync(&server.local_url(), &run_id).await.unwrap();
+    manager
+        .cancel_sync(&server.local_url(), &run_id)
+        .await
+        .unwrap();
     // Within the grace period the slot is still held...
     assert_eq!(server.running_syncs(), 1);
     // ...and after it, freed whatever the task does.
@@ -211,7 +262,14 @@ async fn a_sync_that_ignores_cancel_is_aborted_and_its_slot_freed() {
         .trigger_sync(&server.local_url(), &source_id, SyncMode::Full)
         .await;
     assert!(again.is_ok(), "a new sync is accepted: {again:?}");
+    // Shutdown is bounded even with a sync that ignores it.
+    let started = Instant::now();
     server.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -229,9 +287,15 @@ async fn a_panicking_sync_fails_its_run_and_the_server_lives_on() {
         run.error.as_deref(),
         Some("sync panicked: probe told to panic after 2 documents")
     );
-    assert_eq!(run.events, 2, "what was emitted before the panic is delivered");
+    assert_eq!(
+        run.events, 2,
+        "what was emitted before the panic is delivered"
+    );
     let health = send(server.local_addr(), "GET", "/health", None).await;
-    assert_eq!(health.json(), json!({"status": "healthy", "service": "probe"}));
+    assert_eq!(
+        health.json(),
+        json!({"status": "healthy", "service": "probe"})
+    );
     server.shutdown().await;
 }
 
@@ -246,7 +310,10 @@ async fn an_error_fails_the_run_with_its_whole_chain() {
         .unwrap();
     let run = finished(&manager, &run_id).await;
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.error.as_deref(), Some("reading the source: disk on fire"));
+    assert_eq!(
+        run.error.as_deref(),
+        Some("reading the source: disk on fire")
+    );
     server.shutdown().await;
 }
 
@@ -291,13 +358,18 @@ async fn sync_requests_that_cannot_work_are_refused_before_starting() {
     assert_eq!(err.status, 400);
     assert!(err.body.contains("missing field `token`"), "{}", err.body);
 
-    let wrong_type = manager.add_source(SourceSeed::new("web").credentials(json!({"token": 12345678})));
+    let wrong_type =
+        manager.add_source(SourceSeed::new("web").credentials(json!({"token": 12345678})));
     let err = manager
         .trigger_sync(&server.local_url(), &wrong_type, SyncMode::Full)
         .await
         .unwrap_err();
     assert!(err.body.contains("credentials.token"), "{}", err.body);
-    assert!(!err.body.contains("12345678"), "secret echoed: {}", err.body);
+    assert!(
+        !err.body.contains("12345678"),
+        "secret echoed: {}",
+        err.body
+    );
 
     let bad_state = manager.add_source(
         SourceSeed::new("web")
@@ -324,7 +396,11 @@ async fn sync_requests_that_cannot_work_are_refused_before_starting() {
         json!({"status": "error", "message": "Source not found: nope"})
     );
     assert_eq!(probe.seen.syncs.load(Ordering::SeqCst), 0, "no sync ran");
-    assert_eq!(server.running_syncs(), 0, "every refused sync released its slot");
+    assert_eq!(
+        server.running_syncs(),
+        0,
+        "every refused sync released its slot"
+    );
     server.shutdown().await;
 }
 
@@ -338,7 +414,13 @@ async fn bad_requests_get_clear_answers() {
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.json()["status"], "error");
 
-    let wrong_type = send(addr, "POST", "/sync", Some(r#"{"sync_run_id":1,"source_id":"s","sync_mode":"full"}"#)).await;
+    let wrong_type = send(
+        addr,
+        "POST",
+        "/sync",
+        Some(r#"{"sync_run_id":1,"source_id":"s","sync_mode":"full"}"#),
+    )
+    .await;
     assert_eq!(wrong_type.status, 400);
     let message = wrong_type.json()["message"].as_str().unwrap().to_owned();
     assert!(message.contains("`sync_run_id`"), "{message}");
@@ -368,7 +450,13 @@ async fn actions_answer_over_http() {
     let server = serve(&manager, Probe::default()).await;
     let addr = server.local_addr();
 
-    let ok = send(addr, "POST", "/action", Some(r#"{"action":"echo","params":{"text":"hi"}}"#)).await;
+    let ok = send(
+        addr,
+        "POST",
+        "/action",
+        Some(r#"{"action":"echo","params":{"text":"hi"}}"#),
+    )
+    .await;
     assert_eq!(ok.status, 200);
     assert_eq!(
         ok.json(),
@@ -382,7 +470,13 @@ async fn actions_answer_over_http() {
         json!({"status": "error", "error": "missing parameter `text`"})
     );
 
-    let unknown = send(addr, "POST", "/action", Some(r#"{"action":"nope","params":{}}"#)).await;
+    let unknown = send(
+        addr,
+        "POST",
+        "/action",
+        Some(r#"{"action":"nope","params":{}}"#),
+    )
+    .await;
     assert_eq!(unknown.status, 404);
     assert_eq!(
         String::from_utf8(unknown.body).unwrap(),
@@ -391,7 +485,10 @@ async fn actions_answer_over_http() {
 
     let panicked = send(addr, "POST", "/action", Some(r#"{"action":"explode"}"#)).await;
     assert_eq!(panicked.status, 500);
-    assert_eq!(panicked.json()["error"], "action `explode` panicked: explode was called");
+    assert_eq!(
+        panicked.json()["error"],
+        "action `explode` panicked: explode was called"
+    );
 
     let malformed = send(addr, "POST", "/action", Some("{")).await;
     assert_eq!(malformed.status, 400);
@@ -409,12 +506,19 @@ async fn shutdown_flushes_and_leaves_the_run_to_be_resumed() {
         .trigger_sync(&server.local_url(), &source_id, SyncMode::Full)
         .await
         .unwrap();
-    until("some content", || manager.count_requests("POST", "/sdk/content") >= 3).await;
+    until("some content", || {
+        manager.count_requests("POST", "/sdk/content") >= 3
+    })
+    .await;
     let started = Instant::now();
     server.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(5));
     let run = manager.run(&run_id).unwrap();
-    assert_eq!(run.status, RunStatus::Running, "not failed: the manager resumes it");
+    assert_eq!(
+        run.status,
+        RunStatus::Running,
+        "not failed: the manager resumes it"
+    );
     // Every document whose content was stored was emitted and delivered.
     let stored = manager.count_requests("POST", "/sdk/content");
     assert_eq!(manager.events(&run_id).len(), stored);
@@ -427,11 +531,20 @@ fn missing_environment_variables_are_named() {
         std::env::remove_var(name);
     }
     let err = ServerConfig::from_env().unwrap_err();
-    assert!(matches!(err, ConfigurationError::MissingEnv { name: "CONNECTOR_MANAGER_URL", .. }));
+    assert!(matches!(
+        err,
+        ConfigurationError::MissingEnv {
+            name: "CONNECTOR_MANAGER_URL",
+            ..
+        }
+    ));
     assert!(err.to_string().contains("CONNECTOR_MANAGER_URL"), "{err}");
     std::env::set_var("CONNECTOR_MANAGER_URL", "http://127.0.0.1:9");
     let err = ServerConfig::from_env().unwrap_err().to_string();
-    assert!(err.starts_with("environment variable CONNECTOR_HOST_NAME is not set"), "{err}");
+    assert!(
+        err.starts_with("environment variable CONNECTOR_HOST_NAME is not set"),
+        "{err}"
+    );
     std::env::set_var("CONNECTOR_HOST_NAME", "probe");
     std::env::set_var("PORT", "eighty");
     let err = ServerConfig::from_env().unwrap_err().to_string();

@@ -26,7 +26,11 @@ pub fn client(manager: &MockManager) -> SdkClient {
 
 /// A client of the manager with the given retry policy.
 pub fn client_with(manager: &MockManager, retry: RetryPolicy) -> SdkClient {
-    match SdkClient::builder(&manager.url()).retry(retry).timeout(Duration::from_secs(10)).build() {
+    match SdkClient::builder(&manager.url())
+        .retry(retry)
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
         Ok(client) => client,
         Err(e) => panic!("client for {}: {e}", manager.url()),
     }
@@ -35,7 +39,11 @@ pub fn client_with(manager: &MockManager, retry: RetryPolicy) -> SdkClient {
 /// A public document number `n` pointing at `content_id`.
 pub fn doc(n: usize, content_id: &str) -> Document {
     Document::new(format!("doc-{n}"), format!("Document {n}"), content_id)
-        .with_metadata(DocumentMetadata::new().url(format!("https://example.com/{n}")).size(2048))
+        .with_metadata(
+            DocumentMetadata::new()
+                .url(format!("https://example.com/{n}"))
+                .size(2048),
+        )
         .with_permissions(DocumentPermissions::public())
 }
 

@@ -171,7 +171,12 @@ impl Connector for Probe {
             .push(sync_run_id.to_owned());
     }
 
-    async fn execute_action(&self, action: &str, params: Value, ctx: ActionContext) -> ActionResponse {
+    async fn execute_action(
+        &self,
+        action: &str,
+        params: Value,
+        ctx: ActionContext,
+    ) -> ActionResponse {
         match action {
             "echo" => match params.get("text").and_then(Value::as_str) {
                 Some(text) => {
@@ -190,7 +195,10 @@ impl Connector for Probe {
 }
 
 async fn emit(ctx: &SyncContext<ProbeState>, i: usize) -> Result<(), ConnectorError> {
-    let content_id = ctx.content_storage.save(&format!("body of document {i}"), "text/plain").await?;
+    let content_id = ctx
+        .content_storage
+        .save(&format!("body of document {i}"), "text/plain")
+        .await?;
     ctx.emit(
         Document::new(format!("doc-{i}"), format!("Document {i}"), content_id)
             .with_permissions(DocumentPermissions::public()),
