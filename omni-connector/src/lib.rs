@@ -1,6 +1,8 @@
 //! Build connectors for [Omni](https://github.com/getomnico/omni).
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod client;
 pub mod connector;
 pub mod context;
@@ -11,9 +13,14 @@ pub mod server;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "cli")]
+pub use cli::run;
 pub use client::{RetryPolicy, SdkClient, SdkClientBuilder};
 pub use connector::{ActionContext, Connector, NoConfig, NoCredentials};
-pub use context::{ContentStorage, FlushPolicy, RunOutcome, SyncContext, SyncContextBuilder};
+pub use context::{
+    ContentStorage, FlushPolicy, ItemError, RunOutcome, SyncContext, SyncContextBuilder,
+    SyncProgress,
+};
 pub use error::{
     BoxError, ConfigurationError, ConnectorError, Result, ResultExt, SdkClientError,
     SdkClientErrorKind, SyncCancelledError,

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use buffer::FlushPolicy;
 pub use content::ContentStorage;
-pub use run::RunOutcome;
+pub use run::{ItemError, RunOutcome, SyncProgress, MAX_KEPT_ERRORS};
 
 use run::Counters;
 pub(crate) use run::Run;
@@ -257,13 +257,14 @@ impl<S> SyncContext<S> {
     /// Reports an item that could not be synced. The manager has no endpoint
     /// for this: it is logged as a warning and counted, and the sync goes on.
     pub fn emit_error(&self, external_id: &str, error: impl std::fmt::Display) {
-        self.run.counters.errors.fetch_add(1, Ordering::Relaxed);
+        let message = error.to_string();
         tracing::warn!(
             sync_run_id = %self.run.sync_run_id,
             document_id = external_id,
-            error = %error,
+            error = %message,
             "item skipped"
         );
+        self.run.report_error(external_id, message);
     }
 
     // ---- progress --------------------------------------------------------
@@ -352,6 +353,11 @@ impl<S> SyncContext<S> {
             sync_run_id: self.run.sync_run_id.clone(),
         }
         .into()
+    }
+
+    /// The counts so far and the item errors reported.
+    pub fn progress(&self) -> SyncProgress {
+        self.run.progress()
     }
 
     /// How the run stands: running, completed or failed.
@@ -539,6 +545,7 @@ impl SyncContextBuilder {
             silenced: AtomicBool::new(false),
             refused: Mutex::new(None),
             outcome: Mutex::new(RunOutcome::Running),
+            reported_errors: Mutex::new(Vec::new()),
         }
     }
 }

@@ -38,6 +38,35 @@ pub(crate) struct Counters {
     pub(crate) pending_updated: AtomicU64,
 }
 
+/// An item a sync could not sync, reported with
+/// [`SyncContext::emit_error`](crate::SyncContext::emit_error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// The item's external id.
+    pub external_id: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// How far a sync has got, as its context counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncProgress {
+    /// Documents emitted (created and updated).
+    pub emitted: u64,
+    /// Items counted as scanned.
+    pub scanned: u64,
+    /// Items counted as updated.
+    pub updated: u64,
+    /// Items reported as errors.
+    pub errors: u64,
+    /// The first [`MAX_KEPT_ERRORS`] reported errors.
+    pub reported_errors: Vec<ItemError>,
+}
+
+/// How many reported item errors a run keeps for its summary.
+pub const MAX_KEPT_ERRORS: usize = 1000;
+
 pub(crate) struct Run {
     pub(crate) client: SdkClient,
     pub(crate) sync_run_id: String,
@@ -59,6 +88,7 @@ pub(crate) struct Run {
     /// Why the manager refused the run for good (a final 4xx), if it did.
     pub(crate) refused: Mutex<Option<String>>,
     pub(crate) outcome: Mutex<RunOutcome>,
+    pub(crate) reported_errors: Mutex<Vec<ItemError>>,
 }
 
 impl Run {
@@ -208,6 +238,29 @@ impl Run {
         lock(&self.saved_state)
             .clone()
             .or_else(|| self.initial_state.clone())
+    }
+
+    /// Counts and keeps an item error.
+    pub(crate) fn report_error(&self, external_id: &str, message: String) {
+        self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        let mut kept = lock(&self.reported_errors);
+        if kept.len() < MAX_KEPT_ERRORS {
+            kept.push(ItemError {
+                external_id: external_id.to_owned(),
+                message,
+            });
+        }
+    }
+
+    /// The counts so far, and the errors kept.
+    pub(crate) fn progress(&self) -> SyncProgress {
+        SyncProgress {
+            emitted: self.counters.emitted.load(Ordering::Relaxed),
+            scanned: self.counters.scanned.load(Ordering::Relaxed),
+            updated: self.counters.updated.load(Ordering::Relaxed),
+            errors: self.counters.errors.load(Ordering::Relaxed),
+            reported_errors: lock(&self.reported_errors).clone(),
+        }
     }
 
     pub(crate) fn set_outcome(&self, outcome: RunOutcome) {

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crate::client::MANAGER_URL_ENV;
+use crate::context::FlushPolicy;
 use crate::error::ConfigurationError;
 
 /// The environment variable with the host name the manager reaches the
@@ -44,6 +45,10 @@ pub struct ServerConfig {
     /// How often the connector registers with the manager (default 30 s;
     /// the manager forgets a registration after 300 s).
     pub register_interval: Duration,
+    /// Flush thresholds for every run instead of each mode's defaults
+    /// (PROTOCOL.md §6); the local command line uses small ones to show
+    /// documents as they come.
+    pub flush_policy: Option<FlushPolicy>,
 }
 
 impl ServerConfig {
@@ -62,6 +67,7 @@ impl ServerConfig {
             cancel_grace: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(20),
             register_interval: Duration::from_secs(30),
+            flush_policy: None,
         }
     }
 

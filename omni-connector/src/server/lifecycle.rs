@@ -151,10 +151,14 @@ async fn prepare<C: Connector>(
         Some(checkpoint) => Some(decode_json::<C::State>("state", checkpoint).map_err(bad)?),
     };
 
-    let run = SyncContext::builder(app.client.clone(), &request.sync_run_id, &request.source_id)
-        .request(request)
-        .source(source)
-        .into_run(cancel);
+    let mut builder =
+        SyncContext::builder(app.client.clone(), &request.sync_run_id, &request.source_id)
+            .request(request)
+            .source(source);
+    if let Some(policy) = app.config.flush_policy {
+        builder = builder.flush_policy(policy);
+    }
+    let run = builder.into_run(cancel);
     Ok(Prepared {
         config,
         credentials,
@@ -200,6 +204,7 @@ async fn supervise<C: Connector>(app: Arc<App<C>>, run: Arc<Run>, task: JoinHand
             Err(_) => tracing::info!("sync aborted"),
         }
     }
+    app.remember(&run);
     app.registry.release(&run.sync_run_id);
 }
 

@@ -17,6 +17,7 @@ mod registration;
 mod registry;
 mod routes;
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ pub use config::{ServerConfig, HOST_NAME_ENV, PORT_ENV};
 
 use crate::client::{RetryPolicy, SdkClient};
 use crate::connector::Connector;
+use crate::context::{Run, SyncProgress};
 use crate::error::{ConnectorError, Result};
 use crate::models::{ConnectorManifest, HealthResponse};
 use registry::Registry;
@@ -55,6 +57,22 @@ pub(crate) struct App<C: Connector> {
     pub(crate) supervisors: TaskTracker,
     pub(crate) health_json: Bytes,
     pub(crate) manifest_json: Bytes,
+    /// Progress of the latest finished runs, oldest first.
+    pub(crate) finished: std::sync::Mutex<VecDeque<(String, SyncProgress)>>,
+}
+
+/// How many finished runs keep their summary.
+const FINISHED_KEPT: usize = 64;
+
+impl<C: Connector> App<C> {
+    /// Keeps a finished run's summary for [`ServerHandle::sync_progress`].
+    pub(crate) fn remember(&self, run: &Run) {
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        if finished.len() == FINISHED_KEPT {
+            finished.pop_front();
+        }
+        finished.push_back((run.sync_run_id.clone(), run.progress()));
+    }
 }
 
 /// A connector's HTTP server, ready to start.
@@ -136,6 +154,7 @@ impl<C: Connector> Server<C> {
             supervisors: TaskTracker::new(),
             health_json,
             manifest_json,
+            finished: Default::default(),
         });
         tracing::info!(
             connector = %app.manifest.name,
@@ -185,6 +204,7 @@ trait AppView: Send + Sync {
     fn stop(&self) -> &CancellationToken;
     fn running_syncs(&self) -> usize;
     fn manifest(&self) -> &ConnectorManifest;
+    fn sync_progress(&self, sync_run_id: &str) -> Option<SyncProgress>;
 }
 
 impl<C: Connector> AppView for App<C> {
@@ -198,6 +218,18 @@ impl<C: Connector> AppView for App<C> {
 
     fn manifest(&self) -> &ConnectorManifest {
         &self.manifest
+    }
+
+    fn sync_progress(&self, sync_run_id: &str) -> Option<SyncProgress> {
+        if let Some((_, Some(run))) = self.registry.get(sync_run_id) {
+            return Some(run.progress());
+        }
+        let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        finished
+            .iter()
+            .rev()
+            .find(|(id, _)| id == sync_run_id)
+            .map(|(_, progress)| progress.clone())
     }
 }
 
@@ -229,6 +261,12 @@ impl ServerHandle {
     /// The manifest as served.
     pub fn manifest(&self) -> &ConnectorManifest {
         self.app.manifest()
+    }
+
+    /// A run's counts and reported item errors, while it runs and for the
+    /// latest 64 finished runs.
+    pub fn sync_progress(&self, sync_run_id: &str) -> Option<SyncProgress> {
+        self.app.sync_progress(sync_run_id)
     }
 
     /// How many syncs run now.

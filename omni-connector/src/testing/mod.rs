@@ -18,6 +18,7 @@
 
 mod faults;
 mod json;
+mod local;
 mod multipart;
 mod outbound;
 mod routes;
@@ -35,6 +36,7 @@ use hyper::Method;
 use serde_json::Value;
 
 pub use faults::Faults;
+pub use local::{run_sync, EmittedDocument, LocalRun, LocalSync, SyncReport};
 pub use types::{RequestRecord, RunSnapshot, RunStatus, SourceSeed, StoredContent, TriggerError};
 
 use crate::models::{
@@ -290,6 +292,18 @@ impl MockManager {
             .runs
             .get(sync_run_id)
             .map(|r| r.events.clone())
+            .unwrap_or_default()
+    }
+
+    /// The run's events from position `from` on (for following a run as
+    /// it goes without copying what was already read).
+    pub fn events_since(&self, sync_run_id: &str, from: usize) -> Vec<ConnectorEvent> {
+        self.inner
+            .store()
+            .runs
+            .get(sync_run_id)
+            .and_then(|r| r.events.get(from..))
+            .map(<[ConnectorEvent]>::to_vec)
             .unwrap_or_default()
     }
 
