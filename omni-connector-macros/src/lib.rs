@@ -209,7 +209,6 @@ fn with_errors(cx: Ctxt, input: proc_macro2::TokenStream) -> proc_macro2::TokenS
 ///
 /// ```
 /// use omni_connector::prelude::*;
-/// use omni_connector::schema::Schema as _;
 ///
 /// /// How urgent an issue is.
 /// #[derive(Deserialize, Schema)]
