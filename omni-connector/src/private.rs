@@ -47,20 +47,19 @@ fn kind(value: &Value) -> &'static str {
 
 /// One inline parameter: "missing parameter `x`" when a required one is
 /// absent, "invalid parameter `x`: <serde's message>" when it does not fit.
-pub fn decode_param<'a, T: Deserialize<'a> + Schema>(
+/// An absent parameter is decoded from `null` when its type accepts that
+/// (`Option<T>`), so only `Deserialize` is required here and a type without
+/// a schema is reported once, by the input schema.
+pub fn decode_param<'a, T: Deserialize<'a>>(
     params: &'a Map<String, Value>,
     name: &str,
 ) -> std::result::Result<T, ActionResponse> {
-    let decoded = match params.get(name) {
-        Some(value) => T::deserialize(value),
-        None if T::optional() => T::deserialize(&Value::Null),
-        None => {
-            return Err(ActionResponse::failure(format!(
-                "missing parameter `{name}`"
-            )))
-        }
-    };
-    decoded.map_err(|e| ActionResponse::failure(format!("invalid parameter `{name}`: {e}")))
+    match params.get(name) {
+        Some(value) => T::deserialize(value)
+            .map_err(|e| ActionResponse::failure(format!("invalid parameter `{name}`: {e}"))),
+        None => T::deserialize(&Value::Null)
+            .map_err(|_| ActionResponse::failure(format!("missing parameter `{name}`"))),
+    }
 }
 
 /// A `#[params]` struct, decoded from the whole parameter object.
