@@ -27,3 +27,31 @@ pub use error::{
 };
 pub use models::*;
 pub use server::{serve, ServeExt, Server, ServerConfig, ServerHandle};
+
+// ---------------------------------------------------------------------------
+// Macros (issue #4): `#[connector]`, `#[derive(Schema)]`, the `Schema` trait,
+// the prelude, and the hidden paths the generated code uses.
+// ---------------------------------------------------------------------------
+
+mod action_error;
+pub mod schema;
+
+pub use action_error::ActionError;
+
+pub use omni_connector_macros::{action, connector, param, params, sync, Schema};
+pub use schema::Schema;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+/// Everything a connector usually needs: `use omni_connector::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        action, connector, param, params, sync, ActionContext, ActionError, ActionMode,
+        ActionResponse, Connector, ConnectorError, Document, DocumentMetadata, DocumentPermissions,
+        NoConfig, NoCredentials, Result, ResultExt, Schema, ServeExt, SyncContext, SyncMode,
+    };
+    pub use chrono::{DateTime, Utc};
+    pub use serde::{Deserialize, Serialize};
+}

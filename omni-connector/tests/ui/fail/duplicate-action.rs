@@ -1,0 +1,20 @@
+use omni_connector::prelude::*;
+
+struct C;
+
+#[connector(name = "c", version = "1.0.0")]
+impl C {
+    async fn sync(&self, _: NoConfig, _: NoCredentials, _: Option<()>, _: &SyncContext<()>) -> Result<()> {
+        Ok(())
+    }
+
+    /// Does a thing.
+    #[action]
+    async fn thing(&self) {}
+
+    /// Does another thing under the same name.
+    #[action(name = "thing")]
+    async fn other_thing(&self) {}
+}
+
+fn main() {}

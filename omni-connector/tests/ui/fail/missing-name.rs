@@ -1,0 +1,12 @@
+use omni_connector::prelude::*;
+
+struct C;
+
+#[connector(version = "1.0.0")]
+impl C {
+    async fn sync(&self, _: NoConfig, _: NoCredentials, _: Option<()>, _: &SyncContext<()>) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}

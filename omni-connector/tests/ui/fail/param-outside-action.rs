@@ -1,0 +1,16 @@
+use omni_connector::prelude::*;
+
+struct C;
+
+#[connector(name = "c", version = "1.0.0")]
+impl C {
+    async fn sync(&self, _: NoConfig, _: NoCredentials, _: Option<()>, _: &SyncContext<()>) -> Result<()> {
+        Ok(())
+    }
+
+    fn helper(&self, #[param(description = "x")] x: u8) {
+        let _ = x;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use omni_connector::prelude::*;
+
+#[sync]
+async fn run() {}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use omni_connector::prelude::*;
+
+struct C;
+
+#[connector(name = "c", version = "1.0.0")]
+impl C {
+    async fn sync(&self, _: NoConfig, _: NoCredentials, _: Option<()>, _: &SyncContext<()>) -> Result<()> {
+        Ok(())
+    }
+
+    #[sync]
+    async fn also_sync(&self, _: NoConfig, _: NoCredentials, _: Option<()>, _: &SyncContext<()>) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}
