@@ -9,19 +9,13 @@ use super::{ServiceCredential, Source};
 
 string_enum! {
     /// Whether an action only reads or also changes the source.
+    #[derive(Default)]
     pub enum ActionMode {
         /// Reads only.
         Read = "read",
         /// May change the source (the default).
+        #[default]
         Write = "write",
-    }
-}
-
-// `string_enum!` enums cannot carry `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for ActionMode {
-    fn default() -> Self {
-        Self::Write
     }
 }
 
@@ -174,8 +168,8 @@ impl ActionParameter {
 pub struct ActionRequest {
     /// The action's name.
     pub action: String,
-    /// Its parameters (absent means `{}`).
-    #[serde(default = "empty_object")]
+    /// Its parameters (absent or `null` means `{}`).
+    #[serde(default = "empty_object", deserialize_with = "null_as_empty_object")]
     pub params: Value,
     /// The source's credential row; the secrets are its `credentials` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +184,12 @@ pub struct ActionRequest {
 
 fn empty_object() -> Value {
     Value::Object(Map::new())
+}
+
+/// PROTOCOL.md: an optional field may be absent or `null`; for `params`
+/// both mean `{}`.
+fn null_as_empty_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?.unwrap_or_else(empty_object))
 }
 
 string_enum! {

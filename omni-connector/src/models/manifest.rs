@@ -112,21 +112,15 @@ impl ConnectorManifest {
 
 string_enum! {
     /// The kind of value a search operator takes.
+    #[derive(Default)]
     pub enum SearchValueType {
         /// Free text (the default).
+        #[default]
         Text = "text",
         /// A person, matched by email or name.
         Person = "person",
         /// A date or time.
         Datetime = "datetime",
-    }
-}
-
-// `string_enum!` enums cannot carry `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for SearchValueType {
-    fn default() -> Self {
-        Self::Text
     }
 }
 

@@ -11,8 +11,10 @@ use super::time;
 
 string_enum! {
     /// Which of a source's users are indexed.
+    #[derive(Default)]
     pub enum UserFilterMode {
         /// Everyone.
+        #[default]
         All = "all",
         /// Only listed users.
         Whitelist = "whitelist",
@@ -21,29 +23,15 @@ string_enum! {
     }
 }
 
-// `string_enum!` enums cannot carry `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for UserFilterMode {
-    fn default() -> Self {
-        Self::All
-    }
-}
-
 string_enum! {
     /// Whether a source belongs to the organisation or to one user.
+    #[derive(Default)]
     pub enum SourceScope {
         /// Organisation-wide.
+        #[default]
         Org = "org",
         /// One user's.
         User = "user",
-    }
-}
-
-// `string_enum!` enums cannot carry `#[default]`.
-#[allow(clippy::derivable_impls)]
-impl Default for SourceScope {
-    fn default() -> Self {
-        Self::Org
     }
 }
 

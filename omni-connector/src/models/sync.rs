@@ -48,9 +48,19 @@ pub struct SyncRequest {
     /// a fresh run, the run's own last checkpoint on a resumed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Value>,
-    /// True when the manager resumes a run the connector lost.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// True when the manager resumes a run the connector lost (absent or
+    /// `null` means false).
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "null_as_false"
+    )]
     pub is_resume: bool,
+}
+
+/// PROTOCOL.md: an optional field may be absent or `null`; both mean false.
+fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }
 
 /// The answer to `POST /sync`.
