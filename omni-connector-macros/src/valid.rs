@@ -424,3 +424,44 @@ fn check_action(cx: &Ctxt, action: &Action) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_case_names() {
+        for ok in ["rss", "google-drive", "s3-v2", "a1"] {
+            assert!(is_kebab_case(ok), "{ok}");
+        }
+        for bad in ["", "RSS", "my_conn", "-a", "a-", "a--b", "1a", "a b"] {
+            assert!(!is_kebab_case(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn semantic_versions() {
+        for ok in [
+            "0.1.0",
+            "1.2.3",
+            "1.0.0-alpha",
+            "1.0.0-rc.1+build.5",
+            "10.20.30+sha-1",
+        ] {
+            assert_eq!(check_semver(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "1.0", "1.0.0.0", "01.0.0", "1.a.0", "1.0.0-", "1.0.0-01", "1.0.0+", "v1.0.0",
+        ] {
+            assert!(check_semver(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        use crate::util::closest;
+        assert_eq!(closest("dispay_name", CONNECTOR_KEYS), Some("display_name"));
+        assert_eq!(closest("incremntal", SYNC_MODE_VALUES), Some("incremental"));
+        assert_eq!(closest("colour", CONNECTOR_KEYS), None);
+    }
+}

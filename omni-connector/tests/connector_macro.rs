@@ -1,6 +1,8 @@
 //! `#[connector]` end to end, without trybuild: the generated manifest, its
 //! input schemas against PROTOCOL.md §4, and `execute_action`'s answers.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use omni_connector::prelude::*;
