@@ -137,6 +137,7 @@ impl LocalRun {
             .client(client)
             .start()
             .await?;
+        let started = Instant::now();
         let sync_run_id = match manager
             .trigger_sync(&server.local_url(), &source_id, options.mode.clone())
             .await
@@ -158,7 +159,7 @@ impl LocalRun {
             source_id,
             sync_run_id,
             read: 0,
-            started: Instant::now(),
+            started,
             timeout: options.timeout,
         })
     }
