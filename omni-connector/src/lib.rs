@@ -55,3 +55,9 @@ pub mod prelude {
     pub use chrono::{DateTime, Utc};
     pub use serde::{Deserialize, Serialize};
 }
+
+/// The workspace README's code blocks, compiled as doc tests so they stay
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
