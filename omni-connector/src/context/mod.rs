@@ -182,9 +182,7 @@ impl<S> SyncContext<S> {
             permissions: document.permissions.unwrap_or_default(),
             attributes: document.attributes,
         };
-        self.run.push(event).await?;
-        self.run.counters.emitted.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.run.push(event).await
     }
 
     /// Emits a changed document (`document_updated`).
@@ -198,9 +196,7 @@ impl<S> SyncContext<S> {
             permissions: document.permissions,
             attributes: document.attributes,
         };
-        self.run.push(event).await?;
-        self.run.counters.emitted.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.run.push(event).await
     }
 
     /// Emits the deletion of a document (`document_deleted`).

@@ -139,11 +139,20 @@ impl Run {
         error.into()
     }
 
-    /// Adds an event, flushing when the policy says so.
+    /// Adds an event, flushing when the policy says so. Once buffered, the
+    /// event is accepted (and counted, for documents) even when the flush
+    /// that follows fails: it stays buffered for the next one.
     pub(crate) async fn push(&self, event: ConnectorEvent) -> Result<()> {
         self.check_open()?;
+        let is_document = matches!(
+            event,
+            ConnectorEvent::DocumentCreated { .. } | ConnectorEvent::DocumentUpdated { .. }
+        );
         let mut buffer = self.buffer.lock().await;
         buffer.push(event);
+        if is_document {
+            self.counters.emitted.fetch_add(1, Ordering::Relaxed);
+        }
         if buffer.is_due(&self.policy) {
             self.flush_events(&mut buffer).await?;
             drop(buffer);
