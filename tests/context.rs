@@ -209,7 +209,11 @@ async fn events_of_a_failed_flush_are_delivered_by_the_next() {
     assert!(s.manager.events(&s.run_id).is_empty());
     // Still failing: the buffer keeps growing, nothing is lost.
     assert!(ctx.emit(doc(4, "c")).await.is_err());
-    assert_eq!(ctx.documents_emitted(), 5, "buffered documents count as emitted");
+    assert_eq!(
+        ctx.documents_emitted(),
+        5,
+        "buffered documents count as emitted"
+    );
     s.manager.set_faults(Faults::default());
     emit_n(&ctx, 5, 1).await;
     ctx.flush().await.unwrap();

@@ -16,7 +16,7 @@ pub(crate) async fn run<C: Connector>(
     params: Value,
     credentials: Option<Value>,
     config: Option<Value>,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<u8, String> {
     let manifest = connector.manifest("http://localhost");
     if manifest.action(name).is_none() {

@@ -27,7 +27,7 @@ pub(crate) struct SyncArgs {
 pub(crate) async fn run<C: Connector>(
     connector: C,
     args: SyncArgs,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<bool, String> {
     let mut events_file = match &args.events {
         Some(path) => {
@@ -140,7 +140,7 @@ fn describe(run: &LocalRun, event: &ConnectorEvent) -> String {
     }
 }
 
-fn summary(report: &SyncReport, out: &mut dyn Write) -> std::io::Result<()> {
+fn summary(report: &SyncReport, out: &mut (dyn Write + Send)) -> std::io::Result<()> {
     let created = report.documents.iter().filter(|d| !d.updated).count();
     let updated = report.documents.len() - created;
     writeln!(out)?;
