@@ -143,6 +143,23 @@ fn validate_base_url(url: &str) -> Result<String, ConfigurationError> {
     Ok(trimmed.to_owned())
 }
 
+/// Which extraction endpoint to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extraction {
+    /// `/sdk/extract-content`: extract and store, answer the content id.
+    Store,
+    /// `/sdk/extract-text`: extract and answer the text.
+    Text,
+}
+
+/// A file to extract text from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExtractFile<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) mime_type: &'a str,
+    pub(crate) filename: Option<&'a str>,
+}
+
 /// The body of one request, cheap to clone for each attempt.
 enum Body {
     Empty,
@@ -340,16 +357,13 @@ impl SdkClient {
         filename: Option<&str>,
         retry: Option<&RetryPolicy>,
     ) -> Result<String, SdkClientError> {
-        let form = multipart::extract_form(sync_run_id, data, mime_type, filename);
-        let body = Body::Form {
-            content_type: form.content_type(),
-            body: form.body,
+        let file = ExtractFile {
+            data,
+            mime_type,
+            filename,
         };
-        let bytes = self
-            .send(Method::POST, "/sdk/extract-content".into(), body, retry)
-            .await?;
-        let answer: ContentResponse = decode("POST /sdk/extract-content", &bytes)?;
-        Ok(answer.content_id)
+        self.extract(Extraction::Store, sync_run_id, file, retry)
+            .await
     }
 
     /// `POST /sdk/extract-text`: the manager extracts and returns the text of
@@ -362,16 +376,39 @@ impl SdkClient {
         filename: Option<&str>,
         retry: Option<&RetryPolicy>,
     ) -> Result<String, SdkClientError> {
-        let form = multipart::extract_form(sync_run_id, data, mime_type, filename);
+        let file = ExtractFile {
+            data,
+            mime_type,
+            filename,
+        };
+        self.extract(Extraction::Text, sync_run_id, file, retry)
+            .await
+    }
+
+    /// Sends a file to one of the two extraction endpoints; answers the
+    /// content id (store) or the text.
+    pub(crate) async fn extract(
+        &self,
+        kind: Extraction,
+        sync_run_id: &str,
+        file: ExtractFile<'_>,
+        retry: Option<&RetryPolicy>,
+    ) -> Result<String, SdkClientError> {
+        let form = multipart::extract_form(sync_run_id, file.data, file.mime_type, file.filename);
         let body = Body::Form {
             content_type: form.content_type(),
             body: form.body,
         };
-        let bytes = self
-            .send(Method::POST, "/sdk/extract-text".into(), body, retry)
-            .await?;
-        let answer: ExtractTextResponse = decode("POST /sdk/extract-text", &bytes)?;
-        Ok(answer.text)
+        let path = match kind {
+            Extraction::Store => "/sdk/extract-content",
+            Extraction::Text => "/sdk/extract-text",
+        };
+        let bytes = self.send(Method::POST, path.into(), body, retry).await?;
+        let operation = operation(&Method::POST, path);
+        match kind {
+            Extraction::Store => decode::<ContentResponse>(operation, &bytes).map(|a| a.content_id),
+            Extraction::Text => decode::<ExtractTextResponse>(operation, &bytes).map(|a| a.text),
+        }
     }
 
     // ---- run lifecycle ---------------------------------------------------
@@ -636,7 +673,10 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<Body, SdkClientError> {
         })
 }
 
-fn decode<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T, SdkClientError> {
+fn decode<T: DeserializeOwned>(
+    operation: impl Into<Cow<'static, str>>,
+    bytes: &[u8],
+) -> Result<T, SdkClientError> {
     serde_json::from_slice(bytes)
         .map_err(|e| SdkClientError::new(operation, SdkClientErrorKind::Decode(e.to_string())))
 }

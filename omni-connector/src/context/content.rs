@@ -5,6 +5,7 @@ use std::sync::Arc;
 use base64::Engine;
 
 use super::run::Run;
+use crate::client::{ExtractFile, Extraction};
 use crate::error::Result;
 
 /// Stores document content with the manager and returns the ids that
@@ -63,20 +64,8 @@ impl ContentStorage {
         mime_type: &str,
         filename: Option<&str>,
     ) -> Result<String> {
-        self.run.check_open()?;
-        let id = self
-            .run
-            .client
-            .extract_content(
-                &self.run.sync_run_id,
-                data,
-                mime_type,
-                filename,
-                Some(&self.run.extract_retry),
-            )
+        self.extract(Extraction::Store, data, mime_type, filename)
             .await
-            .map_err(|e| self.run.rejected(e))?;
-        Ok(id)
     }
 
     /// Extracts the text of a binary file without storing it.
@@ -86,19 +75,32 @@ impl ContentStorage {
         mime_type: &str,
         filename: Option<&str>,
     ) -> Result<String> {
+        self.extract(Extraction::Text, data, mime_type, filename)
+            .await
+    }
+
+    async fn extract(
+        &self,
+        kind: Extraction,
+        data: &[u8],
+        mime_type: &str,
+        filename: Option<&str>,
+    ) -> Result<String> {
         self.run.check_open()?;
-        let text = self
-            .run
+        let file = ExtractFile {
+            data,
+            mime_type,
+            filename,
+        };
+        self.run
             .client
-            .extract_text(
+            .extract(
+                kind,
                 &self.run.sync_run_id,
-                data,
-                mime_type,
-                filename,
+                file,
                 Some(&self.run.extract_retry),
             )
             .await
-            .map_err(|e| self.run.rejected(e))?;
-        Ok(text)
+            .map_err(|e| self.run.rejected(e))
     }
 }
