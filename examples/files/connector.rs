@@ -125,7 +125,8 @@ impl Files {
         // checkpoint saved mid-run still knows the files not reached yet.
         let mut current = previous.clone();
         let mut seen = HashSet::new();
-        for (n, file) in walked.files.iter().enumerate() {
+        let mut since_save = 0;
+        for file in &walked.files {
             if ctx.is_cancelled() {
                 return Err(ctx.cancelled_error());
             }
@@ -144,7 +145,9 @@ impl Files {
                     current.files.insert(file.rel.clone(), file.stamp);
                 }
             }
-            if (n as u64 + 1) % SAVE_EVERY == 0 {
+            since_save += 1;
+            if since_save == SAVE_EVERY {
+                since_save = 0;
                 ctx.save_state(&current).await?;
             }
         }
