@@ -484,3 +484,57 @@ async fn metadata_title_defaults_to_the_document_title() {
         other => panic!("unexpected event {other:?}"),
     }
 }
+
+/// A manager that answers every request with `400 {"error": ...}` and counts
+/// the requests it got.
+async fn refusing_manager() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buf = vec![0u8; 64 * 1024];
+            let _ = stream.read(&mut buf).await;
+            let body = r#"{"error":"refused"}"#;
+            let answer = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn only_a_refused_events_call_closes_the_run() {
+    use std::sync::atomic::Ordering;
+    let (url, count) = refusing_manager().await;
+    let client = omni_connector::SdkClient::builder(&url)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let ctx: SyncContext<Value> = SyncContext::builder(client, "run", "source")
+        .sync_mode(SyncMode::Realtime)
+        .build();
+    // A file the extractor refuses, or content the manager refuses, fails
+    // that call only.
+    assert!(ctx
+        .content_storage
+        .extract_text(b"x", "application/x-odd", None)
+        .await
+        .is_err());
+    assert!(ctx.content_storage.save("x", "text/plain").await.is_err());
+    assert!(ctx.content_storage.save("y", "text/plain").await.is_err());
+    assert_eq!(count.load(Ordering::SeqCst), 3, "each call was sent");
+    // A refused events batch closes the run: nothing more is sent.
+    assert!(ctx.emit(doc(0, "c")).await.is_err());
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+    assert!(ctx.emit(doc(1, "c")).await.is_err());
+    assert!(ctx.content_storage.save("z", "text/plain").await.is_err());
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}

@@ -6,7 +6,7 @@ use base64::Engine;
 
 use super::run::Run;
 use crate::client::{ExtractFile, Extraction};
-use crate::error::Result;
+use crate::error::{ConnectorError, Result};
 
 /// Stores document content with the manager and returns the ids that
 /// documents point at (PROTOCOL.md §3 `/sdk/content`).
@@ -44,8 +44,7 @@ impl ContentStorage {
             .run
             .client
             .store_content(&self.run.sync_run_id, content, Some(content_type))
-            .await
-            .map_err(|e| self.run.rejected(e))?;
+            .await?;
         Ok(id)
     }
 
@@ -101,6 +100,6 @@ impl ContentStorage {
                 Some(&self.run.extract_retry),
             )
             .await
-            .map_err(|e| self.run.rejected(e))
+            .map_err(ConnectorError::from)
     }
 }

@@ -317,7 +317,7 @@ impl<S> SyncContext<S> {
             .client
             .heartbeat(&self.run.sync_run_id)
             .await
-            .map_err(|e| self.run.rejected(e))
+            .map_err(ConnectorError::from)
     }
 
     // ---- cancellation ----------------------------------------------------
@@ -398,11 +398,7 @@ impl<S: Serialize + DeserializeOwned> SyncContext<S> {
         if let Some(state) = state {
             self.run.put_checkpoint(state).await?;
         }
-        self.run
-            .client
-            .complete(&self.run.sync_run_id)
-            .await
-            .map_err(|e| self.run.rejected(e))?;
+        self.run.client.complete(&self.run.sync_run_id).await?;
         self.run.set_outcome(RunOutcome::Completed);
         Ok(())
     }
@@ -418,8 +414,7 @@ impl<S: Serialize + DeserializeOwned> SyncContext<S> {
         self.run
             .client
             .fail(&self.run.sync_run_id, &message)
-            .await
-            .map_err(|e| self.run.rejected(e))?;
+            .await?;
         self.run.set_outcome(RunOutcome::Failed(message));
         Ok(())
     }
@@ -433,7 +428,7 @@ impl<S: Serialize + DeserializeOwned> SyncContext<S> {
             .client
             .save_connector_state(&self.run.source_id, &value)
             .await
-            .map_err(|e| self.run.rejected(e))
+            .map_err(ConnectorError::from)
     }
 }
 

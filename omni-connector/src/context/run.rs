@@ -121,10 +121,12 @@ impl Run {
         .into()
     }
 
-    /// Converts a client error, remembering a final refusal so that no
-    /// further call is made for this run (PROTOCOL.md §3: "that is final,
-    /// never retry it").
-    pub(crate) fn rejected(&self, error: SdkClientError) -> ConnectorError {
+    /// Converts the error of an events call, remembering a final refusal so
+    /// that no further call is made for this run (PROTOCOL.md §3: events
+    /// for a run that is not running get a 400 that "is final, never retry
+    /// it"). Other calls' 4xx answers concern that call only (a file the
+    /// extractor cannot read, say) and leave the run open.
+    fn refused_events(&self, error: SdkClientError) -> ConnectorError {
         if error.is_rejected() {
             let mut refused = lock(&self.refused);
             if refused.is_none() {
@@ -179,7 +181,7 @@ impl Run {
         self.client
             .emit_events_batch(&self.sync_run_id, &self.source_id, buffer.events())
             .await
-            .map_err(|e| self.rejected(e))?;
+            .map_err(|e| self.refused_events(e))?;
         tracing::trace!(sync_run_id = %self.sync_run_id, events = buffer.len(), "flushed events");
         buffer.clear();
         Ok(())
@@ -222,7 +224,7 @@ impl Run {
                 .increment_updated(&self.sync_run_id, count)
                 .await
         };
-        sent.map_err(|e| self.rejected(e))
+        sent.map_err(ConnectorError::from)
     }
 
     pub(crate) fn has_pending_counts(&self) -> bool {
@@ -235,8 +237,7 @@ impl Run {
         self.check_open()?;
         self.client
             .save_checkpoint(&self.sync_run_id, &state)
-            .await
-            .map_err(|e| self.rejected(e))?;
+            .await?;
         *lock(&self.saved_state) = Some(state);
         Ok(())
     }
