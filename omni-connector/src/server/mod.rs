@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{ServerConfig, HOST_NAME_ENV, PORT_ENV};
+pub use config::{ServerConfig, HOST_NAME_ENV, PORT_ENV, SHARED_SECRET_ENV, SHARED_SECRET_HEADER};
 
 use crate::client::{RetryPolicy, SdkClient};
 use crate::connector::Connector;
@@ -317,7 +317,7 @@ impl ServerConfig {
             HOST_NAME_ENV,
             "the host name the manager reaches this connector at, e.g. the compose service name",
         )?;
-        Ok(Self::new(manager_url, host_name, port))
+        Ok(Self::new(manager_url, host_name, port).with_env_secret())
     }
 }
 
@@ -345,6 +345,7 @@ async fn run<C: Connector>(app: Arc<App<C>>, listener: TcpListener) {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(app.config.header_timeout)
+        .max_header_size(app.config.max_header_bytes.max(config::MIN_HEADER_BYTES))
         .keep_alive(true);
 
     loop {

@@ -26,6 +26,24 @@ pub(crate) async fn handle<C: Connector>(
 ) -> Response<FullBody> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    if path != "/health" {
+        if let Some(secret) = &app.config.shared_secret {
+            let given = request
+                .headers()
+                .get(super::SHARED_SECRET_HEADER)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default();
+            if !super::config::constant_time_eq(given, secret.as_bytes()) {
+                tracing::warn!(%method, path = %shorten(&path), "request without the shared secret refused");
+                let message = format!("missing or wrong {} header", super::SHARED_SECRET_HEADER);
+                return if path == "/action" {
+                    json_response(StatusCode::UNAUTHORIZED, &ActionResponse::failure(message))
+                } else {
+                    error(StatusCode::UNAUTHORIZED, message)
+                };
+            }
+        }
+    }
     match (&method, path.as_str()) {
         (&Method::GET, "/health") => cached_json(&app.health_json),
         (&Method::GET, "/manifest") => cached_json(&app.manifest_json),
