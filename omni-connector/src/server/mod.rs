@@ -396,6 +396,42 @@ async fn run<C: Connector>(app: Arc<App<C>>, listener: TcpListener) {
     tracing::info!("server stopped");
 }
 
+/// Request decoding and routing, for the fuzz targets in `fuzz/`; not an
+/// API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::models::{ActionRequest, CancelRequest, SyncRequest};
+
+    /// Decodes a `POST /sync` body as the endpoint does.
+    pub fn decode_sync(body: &[u8]) -> Result<SyncRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Decodes a `POST /cancel` body as the endpoint does.
+    pub fn decode_cancel(body: &[u8]) -> Result<CancelRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Decodes a `POST /action` body as the endpoint does.
+    pub fn decode_action(body: &[u8]) -> Result<ActionRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Routes a method and path: the route's name, and for `GET
+    /// /sync/{id}` the decoded id.
+    pub fn route(method: &[u8], path: &str) -> (String, Option<String>) {
+        let Ok(method) = hyper::Method::from_bytes(method) else {
+            return ("bad method".into(), None);
+        };
+        match super::routes::route(&method, path) {
+            super::routes::Route::SyncStatus(segment) => {
+                ("sync status".into(), super::routes::sync_status_id(segment))
+            }
+            other => (format!("{other:?}"), None),
+        }
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).
 async fn shutdown_signal() {
     let ctrl_c = async {
