@@ -848,3 +848,47 @@ async fn concurrent_load_and_shutdown() {
     .await
     .is_err());
 }
+
+#[tokio::test]
+async fn pause_and_resume_keep_the_port_and_the_state() {
+    use omni_connector_suite::http::send as raw_send;
+    let m = MockManager::start().await.unwrap();
+    let src = m.add_source(SourceSeed::new("web"));
+    let path = format!("/sdk/source/{src}");
+    assert_eq!(raw_send(m.addr(), "GET", &path, None).await.status, 200);
+    assert!(m.is_listening());
+    m.pause().await;
+    assert!(!m.is_listening());
+    assert!(
+        tokio::net::TcpStream::connect(m.addr()).await.is_err(),
+        "connections are refused while paused"
+    );
+    m.resume().await;
+    assert!(m.is_listening());
+    let back = raw_send(m.addr(), "GET", &path, None).await;
+    assert_eq!(back.status, 200, "same port, same sources");
+    assert_eq!(back.json()["id"], src);
+    m.resume().await; // not paused: nothing happens
+    assert!(m.is_listening());
+}
+
+#[tokio::test]
+async fn lost_answers_take_effect() {
+    let m = MockManager::start().await.unwrap();
+    let api = Api::new(&m);
+    let src = m.add_source(SourceSeed::new("web"));
+    let run = m.create_run(&src, SyncMode::Full);
+    m.set_faults(Faults {
+        lose_answer_fraction: 1.0,
+        ..Faults::default()
+    });
+    let path = format!("/sdk/sync/{run}/scanned");
+    let body = r#"{"count": 2}"#;
+    assert!(api
+        .try_call(Method::POST, &path, Some("application/json"), body)
+        .await
+        .is_err());
+    m.set_faults(Faults::default());
+    assert_eq!(m.run(&run).unwrap().documents_scanned, 2);
+    assert_eq!(m.requests().last().unwrap().status, 0);
+}

@@ -2470,3 +2470,15 @@ fn debug_hides_config_and_credentials() {
     let real: SyncConfigResponse = decode(&fixture_json("sync-config.json"));
     assert!(!format!("{real:?}").contains("t0k"));
 }
+
+/// Found by the `models_roundtrip` fuzz target: without serde_json's
+/// `float_roundtrip`, `1.1111111111111112e21` decoded one ULP off the value
+/// it encodes to, so decode, encode, decode changed an attribute.
+#[test]
+fn floats_survive_a_round_trip_exactly() {
+    let body = r#"{"type":"document_created","sync_run_id":"r","source_id":"s","document_id":"d","content_id":"c","metadata":{},"permissions":{"public":true,"users":[],"groups":[]},"attributes":{"a":1.1111111111111112e+21,"b":0.30000000000000004,"c":5e-324}}"#;
+    let first: omni_connector::ConnectorEvent = serde_json::from_str(body).unwrap();
+    let encoded = serde_json::to_string(&first).unwrap();
+    let second: omni_connector::ConnectorEvent = serde_json::from_str(&encoded).unwrap();
+    assert_eq!(first, second, "{encoded}");
+}

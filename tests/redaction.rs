@@ -74,6 +74,26 @@ async fn secrets_never_reach_the_logs() {
         .await
         .is_err());
 
+    // A sync refused because the config has the wrong type: the refusal
+    // names the field but never quotes the value.
+    let odd = manager.add_source(
+        SourceSeed::new("web")
+            .config(json!({"docs": CONFIG_SECRET}))
+            .credentials(json!({"token": TOKEN})),
+    );
+    let refused = manager
+        .trigger_sync(&server.local_url(), &odd, SyncMode::Full)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("config.docs"), "{}", refused.body);
+    assert!(
+        !refused.body.contains(CONFIG_SECRET),
+        "the refusal quotes the config: {}",
+        refused.body
+    );
+    tracing::info!(refusal = %refused, "refusal seen by the manager");
+
     // Actions that fail, carrying the credential row and the source.
     let source = serde_json::to_value(manager.source(&source_id).unwrap()).unwrap();
     let row = json!({

@@ -215,8 +215,8 @@ impl ActionContext {
 /// the field that does not fit (`config.feed_url: invalid type: ...`).
 ///
 /// Secrets never reach the message: for `credentials` only the field's
-/// path and the kind of mismatch are said, since serde's messages quote the
-/// offending value.
+/// path is said, and for `config` the path and what was expected, since
+/// serde's messages quote the offending value.
 pub(crate) fn decode_json<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -228,6 +228,15 @@ pub(crate) fn decode_json<T: DeserializeOwned>(what: &str, value: Value) -> Resu
         };
         let message = if what == "credentials" && !inner.starts_with("missing field") {
             format!("{location}: value of the wrong type or form (not shown: it may be secret)")
+        } else if what == "config" && !inner.starts_with("missing field") {
+            // A source's config may hold secrets too (an API key in the
+            // wrong field): say what was expected, never quote the value.
+            match inner.split_once(", expected ") {
+                Some((_, expected)) => {
+                    format!("{location}: value of the wrong type or form (not shown), expected {expected}")
+                }
+                None => format!("{location}: value of the wrong type or form (not shown)"),
+            }
         } else {
             format!("{location}: {inner}")
         };

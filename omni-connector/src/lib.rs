@@ -45,6 +45,9 @@ pub use schema::Schema;
 #[path = "private.rs"]
 pub mod __private;
 
+#[doc(hidden)]
+pub use server::__fuzz;
+
 /// Everything a connector usually needs: `use omni_connector::prelude::*;`.
 pub mod prelude {
     pub use crate::{

@@ -12,10 +12,16 @@ use crate::error::ConfigurationError;
 pub const HOST_NAME_ENV: &str = "CONNECTOR_HOST_NAME";
 /// The environment variable with the port to listen on.
 pub const PORT_ENV: &str = "PORT";
+/// The environment variable with the optional shared secret every request
+/// but `GET /health` must carry (see [`ServerConfig::shared_secret`]).
+pub const SHARED_SECRET_ENV: &str = "CONNECTOR_SHARED_SECRET";
+/// The header that carries the shared secret.
+pub const SHARED_SECRET_HEADER: &str = "x-omni-connector-secret";
 
 /// Settings of the connector's HTTP server. Every limit has a default that
-/// suits Omni's manager; see each field.
-#[derive(Debug, Clone)]
+/// suits Omni's manager; see each field. `Debug` never shows the shared
+/// secret.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// The manager's base URL (`CONNECTOR_MANAGER_URL`).
@@ -30,8 +36,14 @@ pub struct ServerConfig {
     pub bind: IpAddr,
     /// Largest request body accepted (default 8 MiB); larger ones get 413.
     pub body_limit: usize,
-    /// Time a client has to send a request's headers (default 30 s).
+    /// Time a client has to send a request's headers (default 30 s); an
+    /// idle keep-alive connection is closed after it too.
     pub header_timeout: Duration,
+    /// Largest request head (request line and headers) accepted, in bytes
+    /// (default 64 KiB, at least 8 KiB); a larger head gets 431 and the
+    /// connection is closed. At most 100 headers are accepted whatever the
+    /// size (431 too).
+    pub max_header_bytes: usize,
     /// Time a client has to send a request's body (default 60 s).
     pub body_timeout: Duration,
     /// Most connections served at once (default 1024); more wait to be
@@ -49,7 +61,40 @@ pub struct ServerConfig {
     /// (PROTOCOL.md §6); the local command line uses small ones to show
     /// documents as they come.
     pub flush_policy: Option<FlushPolicy>,
+    /// A secret every request except `GET /health` must carry in the
+    /// `x-omni-connector-secret` header, compared in constant time; 401
+    /// otherwise. Off (`None`) by default, because Omni's manager does not
+    /// send one today; set it (`CONNECTOR_SHARED_SECRET`) when a proxy or a
+    /// newer manager adds the header.
+    pub shared_secret: Option<String>,
 }
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("manager_url", &self.manager_url)
+            .field("host_name", &self.host_name)
+            .field("port", &self.port)
+            .field("bind", &self.bind)
+            .field("body_limit", &self.body_limit)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("cancel_grace", &self.cancel_grace)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("register_interval", &self.register_interval)
+            .field("flush_policy", &self.flush_policy)
+            .field(
+                "shared_secret",
+                &self.shared_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// The smallest head limit the server sets.
+pub(crate) const MIN_HEADER_BYTES: usize = 8 * 1024;
 
 impl ServerConfig {
     /// Settings with the given manager URL, host name and port, and every
@@ -62,12 +107,14 @@ impl ServerConfig {
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             body_limit: 8 * 1024 * 1024,
             header_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(60),
             max_connections: 1024,
             cancel_grace: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(20),
             register_interval: Duration::from_secs(30),
             flush_policy: None,
+            shared_secret: None,
         }
     }
 
@@ -83,8 +130,32 @@ impl ServerConfig {
             "the host name the manager reaches this connector at, e.g. the compose service name",
         )?;
         let port = parse_port(&required_env(PORT_ENV, "the port to listen on, e.g. 8000")?)?;
-        Ok(Self::new(manager_url, host_name, port))
+        Ok(Self::new(manager_url, host_name, port).with_env_secret())
     }
+
+    /// Takes the shared secret from `CONNECTOR_SHARED_SECRET`, when set and
+    /// not blank.
+    pub(crate) fn with_env_secret(mut self) -> Self {
+        if let Ok(secret) = std::env::var(SHARED_SECRET_ENV) {
+            if !secret.trim().is_empty() {
+                self.shared_secret = Some(secret.trim().to_owned());
+            }
+        }
+        self
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths,
+/// not on where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    let n = a.len().max(b.len());
+    for i in 0..n {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0xff);
+        diff |= x ^ y;
+    }
+    diff == 0
 }
 
 pub(crate) fn required_env(
@@ -108,6 +179,22 @@ fn parse_port(text: &str) -> Result<u16, ConfigurationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_and_stay_out_of_debug() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cre"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+        let mut config = ServerConfig::new("http://m:1", "h", 1);
+        config.shared_secret = Some("hunter2-secret".into());
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn ports() {

@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{ServerConfig, HOST_NAME_ENV, PORT_ENV};
+pub use config::{ServerConfig, HOST_NAME_ENV, PORT_ENV, SHARED_SECRET_ENV, SHARED_SECRET_HEADER};
 
 use crate::client::{RetryPolicy, SdkClient};
 use crate::connector::Connector;
@@ -317,7 +317,7 @@ impl ServerConfig {
             HOST_NAME_ENV,
             "the host name the manager reaches this connector at, e.g. the compose service name",
         )?;
-        Ok(Self::new(manager_url, host_name, port))
+        Ok(Self::new(manager_url, host_name, port).with_env_secret())
     }
 }
 
@@ -345,6 +345,7 @@ async fn run<C: Connector>(app: Arc<App<C>>, listener: TcpListener) {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(app.config.header_timeout)
+        .max_header_size(app.config.max_header_bytes.max(config::MIN_HEADER_BYTES))
         .keep_alive(true);
 
     loop {
@@ -393,6 +394,42 @@ async fn run<C: Connector>(app: Arc<App<C>>, listener: TcpListener) {
         tracing::warn!("some connections did not close within 5 s");
     }
     tracing::info!("server stopped");
+}
+
+/// Request decoding and routing, for the fuzz targets in `fuzz/`; not an
+/// API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::models::{ActionRequest, CancelRequest, SyncRequest};
+
+    /// Decodes a `POST /sync` body as the endpoint does.
+    pub fn decode_sync(body: &[u8]) -> Result<SyncRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Decodes a `POST /cancel` body as the endpoint does.
+    pub fn decode_cancel(body: &[u8]) -> Result<CancelRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Decodes a `POST /action` body as the endpoint does.
+    pub fn decode_action(body: &[u8]) -> Result<ActionRequest, String> {
+        super::routes::decode_body(body)
+    }
+
+    /// Routes a method and path: the route's name, and for `GET
+    /// /sync/{id}` the decoded id.
+    pub fn route(method: &[u8], path: &str) -> (String, Option<String>) {
+        let Ok(method) = hyper::Method::from_bytes(method) else {
+            return ("bad method".into(), None);
+        };
+        match super::routes::route(&method, path) {
+            super::routes::Route::SyncStatus(segment) => {
+                ("sync status".into(), super::routes::sync_status_id(segment))
+            }
+            other => (format!("{other:?}"), None),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).

@@ -26,21 +26,79 @@ pub(crate) async fn handle<C: Connector>(
 ) -> Response<FullBody> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    match (&method, path.as_str()) {
-        (&Method::GET, "/health") => cached_json(&app.health_json),
-        (&Method::GET, "/manifest") => cached_json(&app.manifest_json),
-        (&Method::POST, "/sync") => sync(&app, request).await,
-        (&Method::POST, "/cancel") => cancel(&app, request).await,
-        (&Method::POST, "/action") => action(&app, request).await,
-        (&Method::GET, p) if p.starts_with("/sync/") => sync_status(&app, &p["/sync/".len()..]),
-        (_, "/health" | "/manifest") => method_not_allowed("GET"),
-        (_, "/sync" | "/cancel" | "/action") => method_not_allowed("POST"),
-        (_, p) if p.starts_with("/sync/") => method_not_allowed("GET"),
-        _ => error(
+    if path != "/health" {
+        if let Some(secret) = &app.config.shared_secret {
+            let given = request
+                .headers()
+                .get(super::SHARED_SECRET_HEADER)
+                .map(HeaderValue::as_bytes)
+                .unwrap_or_default();
+            if !super::config::constant_time_eq(given, secret.as_bytes()) {
+                tracing::warn!(%method, path = %shorten(&path), "request without the shared secret refused");
+                let message = format!("missing or wrong {} header", super::SHARED_SECRET_HEADER);
+                return if path == "/action" {
+                    json_response(StatusCode::UNAUTHORIZED, &ActionResponse::failure(message))
+                } else {
+                    error(StatusCode::UNAUTHORIZED, message)
+                };
+            }
+        }
+    }
+    match route(&method, &path) {
+        Route::Health => cached_json(&app.health_json),
+        Route::Manifest => cached_json(&app.manifest_json),
+        Route::Sync => sync(&app, request).await,
+        Route::Cancel => cancel(&app, request).await,
+        Route::Action => action(&app, request).await,
+        Route::SyncStatus(segment) => sync_status(&app, segment),
+        Route::MethodNotAllowed(allow) => method_not_allowed(allow),
+        Route::NotFound => error(
             StatusCode::NOT_FOUND,
             format!("Not found: {method} {}", shorten(&path)),
         ),
     }
+}
+
+/// Where a request goes, from its method and path alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route<'a> {
+    Health,
+    Manifest,
+    Sync,
+    Cancel,
+    Action,
+    /// `GET /sync/{segment}`, the segment still percent-encoded.
+    SyncStatus(&'a str),
+    /// A known path with the wrong method; the method it takes.
+    MethodNotAllowed(&'static str),
+    NotFound,
+}
+
+pub(crate) fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
+    match (method, path) {
+        (&Method::GET, "/health") => Route::Health,
+        (&Method::GET, "/manifest") => Route::Manifest,
+        (&Method::POST, "/sync") => Route::Sync,
+        (&Method::POST, "/cancel") => Route::Cancel,
+        (&Method::POST, "/action") => Route::Action,
+        (_, "/health" | "/manifest") => Route::MethodNotAllowed("GET"),
+        (_, "/sync" | "/cancel" | "/action") => Route::MethodNotAllowed("POST"),
+        (&Method::GET, p) => match p.strip_prefix("/sync/") {
+            Some(segment) => Route::SyncStatus(segment),
+            None => Route::NotFound,
+        },
+        (_, p) if p.starts_with("/sync/") => Route::MethodNotAllowed("GET"),
+        _ => Route::NotFound,
+    }
+}
+
+/// The run id of `GET /sync/{segment}`: one non-empty, validly
+/// percent-encoded UTF-8 segment.
+pub(crate) fn sync_status_id(segment: &str) -> Option<String> {
+    if segment.contains('/') {
+        return None;
+    }
+    decode_segment(segment).filter(|id| !id.is_empty())
 }
 
 async fn sync<C: Connector>(app: &Arc<App<C>>, request: Request<Incoming>) -> Response<FullBody> {
@@ -67,8 +125,8 @@ async fn sync<C: Connector>(app: &Arc<App<C>>, request: Request<Incoming>) -> Re
 }
 
 fn sync_status<C: Connector>(app: &App<C>, segment: &str) -> Response<FullBody> {
-    match decode_segment(segment) {
-        Some(id) if !id.is_empty() && !segment.contains('/') => json_response(
+    match sync_status_id(segment) {
+        Some(id) => json_response(
             StatusCode::OK,
             &SyncStatusResponse {
                 running: app.registry.is_running(&id),

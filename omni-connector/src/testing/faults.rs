@@ -30,6 +30,13 @@ pub struct Faults {
     pub drop_every_nth: Option<u64>,
     /// Drop the connection without answering this fraction of requests.
     pub drop_fraction: f64,
+    /// Carry out this fraction of requests, then drop the connection
+    /// without sending the answer: the request took effect but the client
+    /// cannot know it (a reset after the manager committed a batch). A
+    /// client that retries such a request sends it twice. Drawn from the
+    /// PRNG only when above zero, so it leaves the other knobs' sequences
+    /// for a seed unchanged when off.
+    pub lose_answer_fraction: f64,
     /// Seed of the PRNG behind the fractions.
     pub seed: u64,
 }
@@ -47,6 +54,8 @@ pub(crate) enum Verdict {
     RateLimit(u64),
     /// 429 "extractor busy" with `Retry-After: secs`.
     ExtractorBusy(u64),
+    /// Route it, then close the connection without the answer.
+    LoseAnswer,
 }
 
 /// Faults plus their running counters.
@@ -91,6 +100,11 @@ impl FaultState {
         // sequence.
         let drop_draw = self.rng.next_f64();
         let fail_draw = self.rng.next_f64();
+        let lose_draw = if self.faults.lose_answer_fraction > 0.0 {
+            self.rng.next_f64()
+        } else {
+            1.0
+        };
         let f = &self.faults;
         if every(f.drop_every_nth) || drop_draw < f.drop_fraction {
             return Verdict::Drop;
@@ -104,6 +118,9 @@ impl FaultState {
         if is_extract && self.busy_left > 0 {
             self.busy_left -= 1;
             return Verdict::ExtractorBusy(self.faults.retry_after_secs);
+        }
+        if lose_draw < self.faults.lose_answer_fraction {
+            return Verdict::LoseAnswer;
         }
         Verdict::Pass
     }
@@ -187,6 +204,29 @@ mod tests {
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3), run(4));
+    }
+
+    #[test]
+    fn lost_answers_leave_other_sequences_alone() {
+        let run = |lose| {
+            let mut s = FaultState::default();
+            s.set(Faults {
+                fail_fraction: 0.3,
+                lose_answer_fraction: lose,
+                seed: 5,
+                ..Faults::default()
+            });
+            (0..200).map(|_| s.decide(false)).collect::<Vec<_>>()
+        };
+        let without = run(0.0);
+        assert!(!without.contains(&Verdict::LoseAnswer));
+        let all = run(1.0);
+        assert!(all
+            .iter()
+            .all(|v| matches!(v, Verdict::Fail | Verdict::LoseAnswer)));
+        let some = run(0.1);
+        let lost = some.iter().filter(|v| **v == Verdict::LoseAnswer).count();
+        assert!((5..=40).contains(&lost), "{lost}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ use crate::models::{
     CancelRequest, ConnectorEvent, ConnectorManifest, Source, SyncMode, SyncRequest,
 };
 use routes::{lock, Inner};
-use server::ServerGuard;
+use server::{Control, ServerGuard};
 
 /// How long the manager waits for a connector to answer `/sync` or
 /// `/cancel`.
@@ -352,9 +352,40 @@ impl MockManager {
         self.inner.health_check.store(on, Ordering::Relaxed);
     }
 
+    /// Takes the manager down, as a restart or an outage does, keeping its
+    /// state: closes the listener (new connections are refused) and drops
+    /// every open connection, unanswered. Returns once the port is closed.
+    /// [`resume`](Self::resume) brings it back on the same port.
+    ///
+    /// ```no_run
+    /// # async fn demo(manager: omni_connector::testing::MockManager) {
+    /// manager.pause().await;
+    /// tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    /// manager.resume().await;
+    /// # }
+    /// ```
+    pub async fn pause(&self) {
+        if !self.guard.switch(Control::Pause).await {
+            tracing::warn!("the in-process manager did not confirm the pause");
+        }
+    }
+
+    /// Brings a paused manager back on the same port, with the state it had;
+    /// returns once it listens again. Does nothing when it is not paused.
+    pub async fn resume(&self) {
+        if !self.guard.switch(Control::Serve).await {
+            tracing::warn!("the in-process manager did not confirm it listens again");
+        }
+    }
+
+    /// Whether the manager is listening (not paused, not shut down).
+    pub fn is_listening(&self) -> bool {
+        *self.guard.listening.borrow()
+    }
+
     /// Stops accepting connections and drops open ones.
     pub async fn shutdown(self) {
-        let _ = self.guard.shutdown.send(true);
+        let _ = self.guard.control.send(Control::Stop);
         let task = lock(&self.guard.task).take();
         if let Some(task) = task {
             let _ = task.await;

@@ -243,6 +243,11 @@ async fn answer(
         }
         match verdict {
             Verdict::Pass => {}
+            Verdict::LoseAnswer => {
+                // Carry the request out, then hang up before answering.
+                let _ = routed(inner, request, method, route).await;
+                return Err(DroppedOnPurpose);
+            }
             Verdict::Drop => return Err(DroppedOnPurpose),
             Verdict::Fail => return Ok(error(StatusCode::SERVICE_UNAVAILABLE, "injected fault")),
             Verdict::RateLimit(secs) => {
@@ -260,6 +265,16 @@ async fn answer(
         }
     }
 
+    routed(inner, request, method, route).await
+}
+
+/// Routes and answers a request that fault injection let through.
+async fn routed(
+    inner: &Arc<Inner>,
+    request: Request<Incoming>,
+    method: &Method,
+    route: Option<Route<'_>>,
+) -> Result<Answer, DroppedOnPurpose> {
     let Some(route) = route else {
         return Ok(error(StatusCode::NOT_FOUND, "Not found"));
     };
