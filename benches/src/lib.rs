@@ -86,6 +86,9 @@ pub struct Settings {
     pub sources: usize,
     /// Bytes of text per document.
     pub text_bytes: usize,
+    /// Serve the separate-process connector on a current-thread runtime
+    /// instead of `omni_connector::run`'s multi-threaded one.
+    pub current_thread: bool,
     /// The bench binary, for `serve-connector`.
     pub exe: PathBuf,
 }
@@ -99,6 +102,7 @@ impl Settings {
             concurrency: 16,
             sources: 64,
             text_bytes: 2048,
+            current_thread: false,
             exe,
         }
     }
@@ -388,6 +392,9 @@ impl Bench {
             .env("PORT", port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null());
+        if self.settings.current_thread {
+            command.arg("--current-thread");
+        }
         if let Some(plan) = fixed {
             command
                 .arg("--plan")

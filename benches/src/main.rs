@@ -12,11 +12,13 @@ use omni_connector_bench::{measure, Bench, Measurement, Plan, Scenario, Settings
 
 const USAGE: &str = "\
 usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,sequential,concurrent,many-syncs]
-             [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--manager-url URL]
+             [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--current-thread] [--manager-url URL]
        bench serve-manager [--sources 64]     an external manager for --manager-url (prints its URL)
 
   --separate-process  run the connector as its own process (`bench serve-connector`), so that
                       its CPU time and RSS are its own; the manager stays in this process
+  --current-thread    serve that connector on a current-thread runtime (default: multi-threaded,
+                      as omni_connector::run does)
   --manager-url URL   use an external manager; it must know the sources bench-0, bench-1, ...
                       (as `bench serve-manager` does); request counts are then not reported";
 
@@ -61,6 +63,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--sources" => parsed.settings.sources = value("--sources", args.next())?,
             "--text-bytes" => parsed.settings.text_bytes = value("--text-bytes", args.next())?,
             "--separate-process" => parsed.settings.separate_process = true,
+            "--current-thread" => parsed.settings.current_thread = true,
             "--manager-url" => {
                 parsed.settings.manager_url = Some(value("--manager-url", args.next())?)
             }
