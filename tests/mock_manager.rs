@@ -892,3 +892,54 @@ async fn lost_answers_take_effect() {
     assert_eq!(m.run(&run).unwrap().documents_scanned, 2);
     assert_eq!(m.requests().last().unwrap().status, 0);
 }
+
+#[tokio::test]
+async fn counting_only_manager_keeps_nothing_but_counts() {
+    use omni_connector::testing::ManagerOptions;
+    let m = MockManager::start_with(ManagerOptions::counting_only())
+        .await
+        .unwrap();
+    let src = m.add_source(SourceSeed::new("web"));
+    let run = m.create_run(&src, SyncMode::Full);
+    let c = client();
+    let url = |path: &str| format!("{}{path}", m.url());
+    let stored = send(
+        &c,
+        Method::POST,
+        &url("/sdk/content"),
+        Some("application/json"),
+        json!({"sync_run_id": run, "content": "hello"}).to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.status, 200);
+    let content_id = stored.json()["content_id"].as_str().unwrap().to_owned();
+    let event = json!({"type": "document_deleted", "sync_run_id": run, "source_id": src, "document_id": "d"});
+    let batch = send(
+        &c,
+        Method::POST,
+        &url("/sdk/events/batch"),
+        Some("application/json"),
+        json!({"sync_run_id": run, "source_id": src, "events": [event.clone(), event]}).to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(batch.status, 200);
+    // Validation still applies: a mismatched source is refused.
+    let refused = send(
+        &c,
+        Method::POST,
+        &url("/sdk/events/batch"),
+        Some("application/json"),
+        json!({"sync_run_id": run, "source_id": "other", "events": []}).to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status, 400);
+
+    assert_eq!(m.request_count(), 3);
+    assert!(m.requests().is_empty());
+    assert!(m.content(&content_id).is_none());
+    assert!(m.events(&run).is_empty());
+    assert_eq!(m.run(&run).unwrap().events, 2);
+}

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, StatusCode};
@@ -59,6 +59,9 @@ struct ClientInner {
     http: Client<HttpConnector, FullBody>,
     timeout: Duration,
     retry: RetryPolicy,
+    /// The buffer event batches are serialized into, kept between batches
+    /// (see [`SdkClient::emit_events_batch`]).
+    batch_buffer: std::sync::Mutex<BytesMut>,
 }
 
 impl std::fmt::Debug for SdkClient {
@@ -116,6 +119,7 @@ impl SdkClientBuilder {
                 http,
                 timeout: self.timeout,
                 retry: self.retry,
+                batch_buffer: Default::default(),
             }),
         })
     }
@@ -310,14 +314,42 @@ impl SdkClient {
             source_id: &'a str,
             events: &'a [ConnectorEvent],
         }
-        let body = json(&Envelope {
+        // A batch of 500 documents is a few hundred KiB of JSON. Allocating
+        // and freeing that for every batch made glibc raise its mmap
+        // threshold and keep such blocks in every thread's arena, so a
+        // long sync's RSS crept up with each worker thread the flush ran
+        // on. One buffer, reused once the previous batch's bytes are
+        // dropped, keeps memory flat. Concurrent batches (other runs)
+        // find it taken and use a buffer of their own.
+        let mut buffer = std::mem::take(&mut *lock(&self.inner.batch_buffer));
+        buffer.clear();
+        let envelope = Envelope {
             sync_run_id,
             source_id,
             events,
+        };
+        serde_json::to_writer((&mut buffer).writer(), &envelope).map_err(|e| {
+            SdkClientError::new(
+                "encoding a request",
+                SdkClientErrorKind::Request(e.to_string()),
+            )
         })?;
-        self.send(Method::POST, "/sdk/events/batch".into(), body, None)
-            .await
-            .map(drop)
+        let bytes = buffer.split().freeze();
+        let len = bytes.len();
+        let sent = self
+            .send(
+                Method::POST,
+                "/sdk/events/batch".into(),
+                Body::Json(bytes),
+                None,
+            )
+            .await;
+        // The batch's bytes are gone now: take the whole allocation back
+        // for the next batch.
+        if buffer.try_reclaim(len) {
+            *lock(&self.inner.batch_buffer) = buffer;
+        }
+        sent.map(drop)
     }
 
     /// `POST /sdk/content`: stores text, returns its content id.
@@ -681,6 +713,12 @@ fn decode<T: DeserializeOwned>(
         .map_err(|e| SdkClientError::new(operation, SdkClientErrorKind::Decode(e.to_string())))
 }
 
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Reads `CONNECTOR_MANAGER_URL`.
 pub(crate) fn manager_url_from_env() -> Result<String, ConfigurationError> {
     match std::env::var(MANAGER_URL_ENV) {
@@ -711,6 +749,49 @@ mod tests {
         assert!(validate_base_url("http://").is_err());
         let err = validate_base_url("ftp://x").unwrap_err().to_string();
         assert!(err.contains("ftp://x"), "{err}");
+    }
+
+    #[cfg(feature = "testing")]
+    #[tokio::test]
+    async fn batches_reuse_one_buffer_and_arrive_whole() {
+        use crate::testing::{MockManager, SourceSeed};
+        let manager = MockManager::start().await.unwrap();
+        let source = manager.add_source(SourceSeed::new("web"));
+        let run = manager.create_run(&source, crate::models::SyncMode::Full);
+        let client = SdkClient::new(&manager.url()).unwrap();
+        let events: Vec<ConnectorEvent> = (0..200)
+            .map(|n| ConnectorEvent::DocumentDeleted {
+                sync_run_id: run.clone(),
+                source_id: source.clone(),
+                document_id: format!("doc-{n}"),
+            })
+            .collect();
+        let body_len = serde_json::to_vec(&events).unwrap().len();
+        client
+            .emit_events_batch(&run, &source, &events)
+            .await
+            .unwrap();
+        client
+            .emit_events_batch(&run, &source, &events[..3])
+            .await
+            .unwrap();
+        client
+            .emit_events_batch(&run, &source, &events)
+            .await
+            .unwrap();
+        let received = manager.events(&run);
+        assert_eq!(received.len(), 403);
+        assert_eq!(&received[200..203], &events[..3]);
+        assert_eq!(&received[203..], &events[..]);
+        // The kept buffer holds nothing, and takes back the whole first
+        // allocation once the batches' bytes are gone.
+        let kept = std::mem::take(&mut *lock(&client.inner.batch_buffer));
+        assert!(kept.is_empty());
+        assert!(
+            kept.capacity() >= body_len,
+            "{} < {body_len}",
+            kept.capacity()
+        );
     }
 
     #[test]

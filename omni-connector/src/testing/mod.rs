@@ -37,7 +37,9 @@ use serde_json::Value;
 
 pub use faults::Faults;
 pub use local::{run_sync, EmittedDocument, LocalRun, LocalSync, SyncReport};
-pub use types::{RequestRecord, RunSnapshot, RunStatus, SourceSeed, StoredContent, TriggerError};
+pub use types::{
+    ManagerOptions, RequestRecord, RunSnapshot, RunStatus, SourceSeed, StoredContent, TriggerError,
+};
 
 use crate::models::{
     CancelRequest, ConnectorEvent, ConnectorManifest, Source, SyncMode, SyncRequest,
@@ -62,7 +64,13 @@ pub struct MockManager {
 impl MockManager {
     /// Binds 127.0.0.1 on a free port and serves in a spawned task.
     pub async fn start() -> std::io::Result<MockManager> {
-        let inner = Arc::new(Inner::new());
+        Self::start_with(ManagerOptions::default()).await
+    }
+
+    /// Like [`start`](Self::start), keeping only what `options` says
+    /// (benchmarks keep nothing, so that memory stays flat).
+    pub async fn start_with(options: ManagerOptions) -> std::io::Result<MockManager> {
+        let inner = Arc::new(Inner::new(options));
         let (addr, guard) = server::spawn(inner.clone()).await?;
         Ok(MockManager {
             inner,
@@ -317,14 +325,15 @@ impl MockManager {
         self.inner.store().registrations.clone()
     }
 
-    /// Every request answered (or dropped), in order.
+    /// Every request answered (or dropped), in order (empty when
+    /// [`ManagerOptions::keep_requests`] is off).
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.inner.requests).clone()
     }
 
     /// How many requests were answered (or dropped).
     pub fn request_count(&self) -> usize {
-        lock(&self.inner.requests).len()
+        self.inner.request_total.load(Ordering::Relaxed)
     }
 
     /// How many requests had this method and a path starting with

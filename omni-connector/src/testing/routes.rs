@@ -4,7 +4,7 @@
 // rejected request: boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use super::faults::{FaultState, Verdict};
 use super::outbound::{self, HttpClient};
 use super::schema;
 use super::state::{source_json, EventRejection, RunCall, Store};
-use super::types::{RequestRecord, RunStatus};
+use super::types::{ManagerOptions, RequestRecord, RunStatus};
 use super::{json as jsonbody, multipart};
 use crate::http::{decode_segment, json_response, read_body, BodyError, FullBody};
 use crate::models::{
@@ -40,6 +40,9 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct Inner {
     pub store: Mutex<Store>,
     pub requests: Mutex<Vec<RequestRecord>>,
+    /// Requests answered (or dropped), counted even when not recorded.
+    pub request_total: AtomicUsize,
+    pub options: ManagerOptions,
     pub faults: Mutex<FaultState>,
     pub faults_active: AtomicBool,
     pub health_check: AtomicBool,
@@ -55,10 +58,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
-    pub fn new() -> Self {
+    pub fn new(options: ManagerOptions) -> Self {
         Self {
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::with_options(options)),
             requests: Mutex::new(Vec::new()),
+            request_total: AtomicUsize::new(0),
+            options,
             faults: Mutex::new(FaultState::default()),
             faults_active: AtomicBool::new(false),
             health_check: AtomicBool::new(true),
@@ -217,11 +222,14 @@ pub(crate) async fn handle(
         Ok(answer) => answer.status().as_u16(),
         Err(DroppedOnPurpose) => 0,
     };
-    lock(&inner.requests).push(RequestRecord {
-        method: method.as_str().to_owned(),
-        path,
-        status,
-    });
+    if inner.options.keep_requests {
+        lock(&inner.requests).push(RequestRecord {
+            method: method.as_str().to_owned(),
+            path,
+            status,
+        });
+    }
+    inner.request_total.fetch_add(1, Ordering::Relaxed);
     result
 }
 

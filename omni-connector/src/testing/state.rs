@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::timefmt::{manager_row, now_micros};
-use super::types::{RunSnapshot, RunStatus, SourceSeed, StoredContent};
+use super::types::{ManagerOptions, RunSnapshot, RunStatus, SourceSeed, StoredContent};
 use crate::models::{
     ConnectorEvent, ConnectorManifest, ServiceCredential, Source, SourceScope, SyncMode,
 };
@@ -42,6 +42,8 @@ pub(crate) struct Run {
     pub updated: u64,
     pub checkpoint: Option<Value>,
     pub events: Vec<ConnectorEvent>,
+    /// Events accepted, counted even when they are not kept.
+    pub event_count: usize,
     pub last_activity: std::time::Instant,
 }
 
@@ -56,7 +58,7 @@ impl Run {
             documents_scanned: self.scanned,
             documents_updated: self.updated,
             checkpoint: self.checkpoint.clone(),
-            events: self.events.len(),
+            events: self.event_count,
         }
     }
 
@@ -97,6 +99,9 @@ pub(crate) enum RunCall {
 /// Everything the manager remembers.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
+    /// Whether accepted events and stored content are kept (else counted).
+    pub keep_events: bool,
+    pub keep_content: bool,
     pub sources: HashMap<String, SourceEntry>,
     pub source_order: Vec<String>,
     pub runs: HashMap<String, Run>,
@@ -106,6 +111,14 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    pub fn with_options(options: ManagerOptions) -> Self {
+        Self {
+            keep_events: options.keep_events,
+            keep_content: options.keep_content,
+            ..Self::default()
+        }
+    }
+
     pub fn add_source(&mut self, seed: SourceSeed) -> String {
         let id = seed.id.unwrap_or_else(new_id);
         let now = now_micros();
@@ -214,6 +227,7 @@ impl Store {
                 updated: 0,
                 checkpoint: None,
                 events: Vec::new(),
+                event_count: 0,
                 last_activity: std::time::Instant::now(),
             },
         );
@@ -251,7 +265,10 @@ impl Store {
                 e.source_id()
             )));
         }
-        run.events.extend(events);
+        run.event_count += events.len();
+        if self.keep_events {
+            run.events.extend(events);
+        }
         run.touch();
         Ok(())
     }
@@ -307,13 +324,15 @@ impl Store {
             content.truncate(end);
         }
         let id = new_id();
-        self.contents.insert(
-            id.clone(),
-            StoredContent {
-                content,
-                content_type,
-            },
-        );
+        if self.keep_content {
+            self.contents.insert(
+                id.clone(),
+                StoredContent {
+                    content,
+                    content_type,
+                },
+            );
+        }
         id
     }
 
@@ -349,7 +368,7 @@ mod tests {
 
     #[test]
     fn batches_are_all_or_nothing() {
-        let mut s = Store::default();
+        let mut s = Store::with_options(ManagerOptions::default());
         let src = s.add_source(SourceSeed::new("web"));
         let run = s.create_run(&src, SyncMode::Full);
         let bad = vec![deleted(&run, &src), deleted(&run, "other")];
@@ -369,7 +388,7 @@ mod tests {
 
     #[test]
     fn complete_publishes_or_wipes() {
-        let mut s = Store::default();
+        let mut s = Store::with_options(ManagerOptions::default());
         let src = s.add_source(SourceSeed::new("web").checkpoint(serde_json::json!({"c": 1})));
         let run = s.create_run(&src, SyncMode::Full);
         assert_eq!(s.complete_run(&run), RunCall::Applied(true));
@@ -379,8 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn counting_only_keeps_nothing_but_counts() {
+        let mut s = Store::with_options(ManagerOptions::counting_only());
+        let src = s.add_source(SourceSeed::new("web"));
+        let run = s.create_run(&src, SyncMode::Full);
+        s.accept_events(&run, &src, vec![deleted(&run, &src), deleted(&run, &src)])
+            .unwrap();
+        assert!(s.runs[&run].events.is_empty());
+        assert_eq!(s.runs[&run].snapshot().events, 2);
+        let id = s.store_content("text".into(), None);
+        assert_eq!(id.len(), 26);
+        assert!(s.contents.is_empty());
+    }
+
+    #[test]
     fn content_is_truncated_on_a_char_boundary() {
-        let mut s = Store::default();
+        let mut s = Store::with_options(ManagerOptions::default());
         let text = "é".repeat(MAX_CONTENT_BYTES / 2 + 10);
         let id = s.store_content(text, None);
         let stored = &s.contents[&id].content;

@@ -4,6 +4,52 @@ use serde_json::Value;
 
 use crate::models::{SyncMode, UserFilterMode};
 
+/// What the in-process manager keeps of what it receives. By default it
+/// keeps everything, for tests to inspect; a benchmark that sends hundreds
+/// of thousands of documents turns keeping off, so that the manager's
+/// memory stays flat while it still validates and counts.
+///
+/// ```
+/// use omni_connector::testing::ManagerOptions;
+/// let options = ManagerOptions { keep_content: false, ..ManagerOptions::default() };
+/// assert!(options.keep_events);
+/// assert!(!ManagerOptions::counting_only().keep_requests);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagerOptions {
+    /// Keep stored content ([`MockManager::content`](super::MockManager::content));
+    /// when off, `/sdk/content` still answers a new content id.
+    pub keep_content: bool,
+    /// Keep accepted events ([`MockManager::events`](super::MockManager::events));
+    /// when off, they are validated and counted ([`RunSnapshot::events`]).
+    pub keep_events: bool,
+    /// Keep a record of every request ([`MockManager::requests`](super::MockManager::requests));
+    /// when off, [`MockManager::request_count`](super::MockManager::request_count) still counts them.
+    pub keep_requests: bool,
+}
+
+impl Default for ManagerOptions {
+    /// Keep everything.
+    fn default() -> Self {
+        Self {
+            keep_content: true,
+            keep_events: true,
+            keep_requests: true,
+        }
+    }
+}
+
+impl ManagerOptions {
+    /// Keep nothing; count requests and events only.
+    pub fn counting_only() -> Self {
+        Self {
+            keep_content: false,
+            keep_events: false,
+            keep_requests: false,
+        }
+    }
+}
+
 /// Where a sync run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunStatus {
