@@ -371,10 +371,7 @@ impl SdkClient {
             content,
             content_type,
         })?;
-        let bytes = self
-            .send(Method::POST, "/sdk/content".into(), body, None)
-            .await?;
-        let answer: ContentResponse = decode("POST /sdk/content", &bytes)?;
+        let answer: ContentResponse = self.post_json("/sdk/content", body).await?;
         Ok(answer.content_id)
     }
 
@@ -501,10 +498,7 @@ impl SdkClient {
         let body = json(&SdkCancelRequest {
             sync_run_id: sync_run_id.to_owned(),
         })?;
-        let bytes = self
-            .send(Method::POST, "/sdk/sync/cancel".into(), body, None)
-            .await?;
-        let answer: SdkCancelResponse = decode("POST /sdk/sync/cancel", &bytes)?;
+        let answer: SdkCancelResponse = self.post_json("/sdk/sync/cancel", body).await?;
         Ok(answer.success)
     }
 
@@ -518,10 +512,7 @@ impl SdkClient {
             source_id: source_id.to_owned(),
             sync_type: sync_type.to_owned(),
         })?;
-        let bytes = self
-            .send(Method::POST, "/sdk/sync/create".into(), body, None)
-            .await?;
-        let answer: SyncRunResponse = decode("POST /sdk/sync/create", &bytes)?;
+        let answer: SyncRunResponse = self.post_json("/sdk/sync/create", body).await?;
         Ok(answer.sync_run_id)
     }
 
@@ -536,10 +527,7 @@ impl SdkClient {
             source_id: source_id.to_owned(),
             event_type: event_type.to_owned(),
         })?;
-        let bytes = self
-            .send(Method::POST, "/sdk/webhook/notify".into(), body, None)
-            .await?;
-        let answer: SyncRunResponse = decode("POST /sdk/webhook/notify", &bytes)?;
+        let answer: SyncRunResponse = self.post_json("/sdk/webhook/notify", body).await?;
         Ok(answer.sync_run_id)
     }
 
@@ -554,6 +542,15 @@ impl SdkClient {
     ) -> Result<(), SdkClientError> {
         let path = format!("/sdk/sync/{}/{what}", encode_segment(sync_run_id));
         self.send(method, path, body, None).await.map(drop)
+    }
+
+    async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        body: Body,
+    ) -> Result<T, SdkClientError> {
+        let bytes = self.send(Method::POST, path.into(), body, None).await?;
+        decode(operation(&Method::POST, path), &bytes)
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: String) -> Result<T, SdkClientError> {
