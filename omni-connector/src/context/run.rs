@@ -67,6 +67,13 @@ pub struct SyncProgress {
 /// How many reported item errors a run keeps for its summary.
 pub const MAX_KEPT_ERRORS: usize = 1000;
 
+/// Which coalesced count a flush sends.
+#[derive(Debug, Clone, Copy)]
+enum Count {
+    Scanned,
+    Updated,
+}
+
 pub(crate) struct Run {
     pub(crate) client: SdkClient,
     pub(crate) sync_run_id: String,
@@ -190,41 +197,38 @@ impl Run {
     /// Sends the coalesced scanned and updated counts. A count that could
     /// not be sent is put back for the next flush.
     pub(crate) async fn flush_counters(&self) -> Result<()> {
-        let scanned = self.counters.pending_scanned.swap(0, Ordering::AcqRel);
-        if scanned > 0 {
-            let sent = self.send_count(scanned, true).await;
-            if let Err(e) = sent {
-                self.counters
-                    .pending_scanned
-                    .fetch_add(scanned, Ordering::AcqRel);
-                return Err(e);
-            }
-        }
-        let updated = self.counters.pending_updated.swap(0, Ordering::AcqRel);
-        if updated > 0 {
-            let sent = self.send_count(updated, false).await;
-            if let Err(e) = sent {
-                self.counters
-                    .pending_updated
-                    .fetch_add(updated, Ordering::AcqRel);
-                return Err(e);
-            }
-        }
-        Ok(())
+        self.send_pending(&self.counters.pending_scanned, Count::Scanned)
+            .await?;
+        self.send_pending(&self.counters.pending_updated, Count::Updated)
+            .await
     }
 
-    async fn send_count(&self, count: u64, scanned: bool) -> Result<()> {
-        self.check_open()?;
-        let sent = if scanned {
-            self.client
-                .increment_scanned(&self.sync_run_id, count)
-                .await
-        } else {
-            self.client
-                .increment_updated(&self.sync_run_id, count)
-                .await
+    /// Sends one coalesced count, putting it back when it could not be sent.
+    async fn send_pending(&self, pending: &AtomicU64, kind: Count) -> Result<()> {
+        let count = pending.swap(0, Ordering::AcqRel);
+        if count == 0 {
+            return Ok(());
+        }
+        let sent = match self.check_open() {
+            Err(e) => Err(e),
+            Ok(()) => match kind {
+                Count::Scanned => {
+                    self.client
+                        .increment_scanned(&self.sync_run_id, count)
+                        .await
+                }
+                Count::Updated => {
+                    self.client
+                        .increment_updated(&self.sync_run_id, count)
+                        .await
+                }
+            }
+            .map_err(ConnectorError::from),
         };
-        sent.map_err(ConnectorError::from)
+        if sent.is_err() {
+            pending.fetch_add(count, Ordering::AcqRel);
+        }
+        sent
     }
 
     pub(crate) fn has_pending_counts(&self) -> bool {
