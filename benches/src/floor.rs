@@ -1,5 +1,6 @@
-//! The floor: a bare hyper client, one keep-alive connection, the same
-//! `/sdk/content` requests one after the other, and nothing else.
+//! The floor: a bare hyper client sending the same `/sdk/content` requests
+//! and nothing else, one after the other over one keep-alive connection,
+//! or over `connections` connections at once.
 
 use std::net::SocketAddr;
 
@@ -24,12 +25,36 @@ struct ContentAnswer {
     content_id: String,
 }
 
-/// Sends `documents` content requests; errors on any non-200.
+/// Sends `documents` content requests over `connections` keep-alive
+/// connections at once (each sends its share one after the other); errors
+/// on any non-200.
 pub(crate) async fn run(
     addr: SocketAddr,
     sync_run_id: &str,
     documents: u64,
     text_bytes: usize,
+    connections: usize,
+) -> Result<(), String> {
+    let connections = (connections.max(1) as u64).min(documents.max(1));
+    let filler: std::sync::Arc<str> = filler(text_bytes).into();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..connections {
+        // Documents c, c + connections, c + 2 * connections, ...
+        let numbers = (c..documents).step_by(connections as usize);
+        let (filler, run) = (filler.clone(), sync_run_id.to_owned());
+        tasks.spawn(async move { one_connection(addr, &run, numbers, &filler).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+async fn one_connection(
+    addr: SocketAddr,
+    sync_run_id: &str,
+    numbers: impl Iterator<Item = u64>,
+    filler: &str,
 ) -> Result<(), String> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
@@ -39,10 +64,9 @@ pub(crate) async fn run(
         .await
         .map_err(|e| e.to_string())?;
     let connection = tokio::spawn(connection);
-    let filler = filler(text_bytes);
     let host = addr.to_string();
-    for n in 0..documents {
-        let text = text(n, &filler);
+    for n in numbers {
+        let text = text(n, filler);
         let body = serde_json::to_vec(&ContentBody {
             sync_run_id,
             content: &text,

@@ -34,6 +34,9 @@ pub enum Scenario {
     /// A bare hyper client sending the content requests over one
     /// keep-alive connection: the protocol's floor.
     Floor,
+    /// The same bare client with `concurrency` connections sending at
+    /// once: the protocol's floor for `concurrent`.
+    FloorConcurrent,
     /// Store, emit, count, one document after the other.
     Sequential,
     /// Contents stored with up to `concurrency` requests in flight.
@@ -47,9 +50,10 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every workload, in the order a run goes through them.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Startup,
         Scenario::Floor,
+        Scenario::FloorConcurrent,
         Scenario::Sequential,
         Scenario::Concurrent,
         Scenario::ManySyncs,
@@ -59,6 +63,7 @@ impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
             Self::Floor => "floor",
+            Self::FloorConcurrent => "floor-concurrent",
             Self::Sequential => "sequential",
             Self::Concurrent => "concurrent",
             Self::ManySyncs => "many-syncs",
@@ -289,7 +294,8 @@ impl Bench {
     pub fn run(&self, scenario: Scenario, documents: u64) -> Result<Measurement, String> {
         self.main.block_on(async {
             match scenario {
-                Scenario::Floor => self.floor(documents).await,
+                Scenario::Floor => self.floor(documents, 1).await,
+                Scenario::FloorConcurrent => self.floor(documents, self.settings.concurrency).await,
                 Scenario::Startup => self.startup().await,
                 Scenario::Sequential => self.syncs(scenario, documents, 1, 1).await,
                 Scenario::Concurrent => {
@@ -555,8 +561,8 @@ impl Bench {
     }
 
     /// The protocol's floor: the same content requests from a bare hyper
-    /// client over one keep-alive connection.
-    async fn floor(&self, documents: u64) -> Result<Measurement, String> {
+    /// client over `connections` keep-alive connections.
+    async fn floor(&self, documents: u64, connections: usize) -> Result<Measurement, String> {
         let (addr, sync_run_id) = match &self.manager {
             Manager::Local(manager) => {
                 let source = manager.add_source(SourceSeed::new("web"));
@@ -578,14 +584,26 @@ impl Bench {
             }
         };
         measure::reset_peak_rss(None);
-        let mut m = Measurement::new(Scenario::Floor, self.mode());
+        let scenario = if connections == 1 {
+            Scenario::Floor
+        } else {
+            Scenario::FloorConcurrent
+        };
+        let mut m = Measurement::new(scenario, self.mode());
         m.documents = documents;
         m.sources = 1;
-        m.concurrency = 1;
+        m.concurrency = connections;
         let cpu = self.cpu_now(None);
         let requests = self.request_count();
         let started = Instant::now();
-        floor::run(addr, &sync_run_id, documents, self.settings.text_bytes).await?;
+        floor::run(
+            addr,
+            &sync_run_id,
+            documents,
+            self.settings.text_bytes,
+            connections,
+        )
+        .await?;
         let wall = started.elapsed();
         let requests = self
             .request_count()

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use omni_connector_bench::{measure, Bench, Measurement, Plan, Scenario, Settings};
 
 const USAGE: &str = "\
-usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,sequential,concurrent,many-syncs]
+usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,floor-concurrent,sequential,concurrent,many-syncs]
              [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--current-thread] [--manager-url URL]
        bench serve-manager [--sources 64]     an external manager for --manager-url (prints its URL)
 
@@ -347,7 +347,33 @@ fn print_targets(all: &[Measurement], concurrency: usize) {
                 verdict(ratio >= 3.0)
             );
         }
-        for scenario in ["sequential", "concurrent", "many-syncs", "floor"] {
+        // What the bare client itself reaches with the same concurrency:
+        // the ceiling this machine and manager put on that ratio.
+        if let (Some(f), Some(fc)) = (
+            get("floor", n).and_then(|f| f.docs_per_s),
+            get("floor-concurrent", n).and_then(|f| f.docs_per_s),
+        ) {
+            println!(
+                "  floor-concurrent (K={concurrency}) N={n}: {:.2} x floor (for reference)",
+                fc / f
+            );
+        }
+        if let (Some(c), Some(fc)) = (
+            get("concurrent", n).and_then(|c| c.docs_per_s),
+            get("floor-concurrent", n).and_then(|f| f.docs_per_s),
+        ) {
+            println!(
+                "  concurrent N={n}: {:.3} x floor-concurrent (for reference)",
+                c / fc
+            );
+        }
+        for scenario in [
+            "sequential",
+            "concurrent",
+            "many-syncs",
+            "floor",
+            "floor-concurrent",
+        ] {
             if let Some(share) = get(scenario, n).and_then(|m| m.manager_cores) {
                 println!("  {scenario} N={n}: manager uses {share:.2} of a core");
             }

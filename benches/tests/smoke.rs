@@ -29,7 +29,12 @@ fn sequential_in_process_delivers_every_document_with_one_request_each() {
 #[test]
 fn every_workload_runs_in_process() {
     let bench = Bench::new(settings()).unwrap();
-    for scenario in [Scenario::Floor, Scenario::Concurrent, Scenario::ManySyncs] {
+    for scenario in [
+        Scenario::Floor,
+        Scenario::FloorConcurrent,
+        Scenario::Concurrent,
+        Scenario::ManySyncs,
+    ] {
         let m = bench.run(scenario, 20).unwrap();
         assert!(m.documents >= 20, "{scenario:?}: {}", m.documents);
         assert!(m.requests.unwrap() >= 20, "{scenario:?}");
