@@ -173,28 +173,30 @@ impl<S> SyncContext<S> {
 
     /// Emits a new document (`document_created`).
     pub async fn emit(&self, document: Document) -> Result<()> {
+        let wire = document.into_wire();
         let event = ConnectorEvent::DocumentCreated {
             sync_run_id: self.run.sync_run_id.clone(),
             source_id: self.run.source_id.clone(),
-            document_id: document.external_id.clone(),
-            content_id: document.content_id.clone(),
-            metadata: document.wire_metadata(),
-            permissions: document.permissions.unwrap_or_default(),
-            attributes: document.attributes,
+            document_id: wire.document_id,
+            content_id: wire.content_id,
+            metadata: wire.metadata,
+            permissions: wire.permissions.unwrap_or_default(),
+            attributes: wire.attributes,
         };
         self.run.push(event).await
     }
 
     /// Emits a changed document (`document_updated`).
     pub async fn emit_updated(&self, document: Document) -> Result<()> {
+        let wire = document.into_wire();
         let event = ConnectorEvent::DocumentUpdated {
             sync_run_id: self.run.sync_run_id.clone(),
             source_id: self.run.source_id.clone(),
-            document_id: document.external_id.clone(),
-            content_id: document.content_id.clone(),
-            metadata: document.wire_metadata(),
-            permissions: document.permissions,
-            attributes: document.attributes,
+            document_id: wire.document_id,
+            content_id: wire.content_id,
+            metadata: wire.metadata,
+            permissions: wire.permissions,
+            attributes: wire.attributes,
         };
         self.run.push(event).await
     }

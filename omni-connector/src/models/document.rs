@@ -75,14 +75,30 @@ impl Document {
         self
     }
 
-    /// The metadata as sent: the document's title fills in a missing one.
-    pub(crate) fn wire_metadata(&self) -> DocumentMetadata {
-        let mut metadata = self.metadata.clone().unwrap_or_default();
+    /// The document taken apart for its event, without copying anything:
+    /// the document's title fills in a missing metadata title.
+    pub(crate) fn into_wire(self) -> WireDocument {
+        let mut metadata = self.metadata.unwrap_or_default();
         if metadata.title.is_none() {
-            metadata.title = Some(self.title.clone());
+            metadata.title = Some(self.title);
         }
-        metadata
+        WireDocument {
+            document_id: self.external_id,
+            content_id: self.content_id,
+            metadata,
+            permissions: self.permissions,
+            attributes: self.attributes,
+        }
     }
+}
+
+/// The fields of a document event, from [`Document::into_wire`].
+pub(crate) struct WireDocument {
+    pub(crate) document_id: String,
+    pub(crate) content_id: String,
+    pub(crate) metadata: DocumentMetadata,
+    pub(crate) permissions: Option<DocumentPermissions>,
+    pub(crate) attributes: Option<Map<String, Value>>,
 }
 
 /// Descriptive metadata of a document. Every field is optional; unset fields
