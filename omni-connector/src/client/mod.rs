@@ -6,6 +6,7 @@
 //! call, the status and the manager's message.
 
 mod multipart;
+mod pool;
 mod retry;
 
 use std::borrow::Cow;
@@ -16,9 +17,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,7 +24,7 @@ use serde_json::Value;
 pub use retry::RetryPolicy;
 
 use crate::error::{ConfigurationError, SdkClientError, SdkClientErrorKind};
-use crate::http::{encode_segment, read_body, BodyError, FullBody};
+use crate::http::{encode_segment, read_body, BodyError};
 use crate::models::{
     ConnectorEvent, ConnectorManifest, ContentResponse, CreateSyncRequest, ErrorResponse,
     ExtractTextResponse, SdkCancelRequest, SdkCancelResponse, ServiceCredential, Source,
@@ -56,7 +54,9 @@ pub struct SdkClient {
 
 struct ClientInner {
     base_url: String,
-    http: Client<HttpConnector, FullBody>,
+    /// The base URL's path (`""` or `/prefix`), put before every call's.
+    path_prefix: String,
+    pool: pool::Pool,
     timeout: Duration,
     retry: RetryPolicy,
     /// The buffer event batches are serialized into, kept between batches
@@ -106,17 +106,19 @@ impl SdkClientBuilder {
     /// Builds the client. The URL must be `http://host[:port][/prefix]`:
     /// the manager is reached inside the deployment's network, without TLS.
     pub fn build(self) -> Result<SdkClient, ConfigurationError> {
-        let base_url = validate_base_url(&self.base_url)?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(self.connect_timeout));
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let base = validate_base_url(&self.base_url)?;
+        let pool = pool::Pool::new(pool::PoolConfig {
+            host: base.host,
+            port: base.port,
+            host_header: base.host_header,
+            connect_timeout: self.connect_timeout,
+            idle_timeout: Duration::from_secs(30),
+        });
         Ok(SdkClient {
             inner: Arc::new(ClientInner {
-                base_url,
-                http,
+                base_url: base.url,
+                path_prefix: base.path_prefix,
+                pool,
                 timeout: self.timeout,
                 retry: self.retry,
                 batch_buffer: Default::default(),
@@ -125,7 +127,18 @@ impl SdkClientBuilder {
     }
 }
 
-fn validate_base_url(url: &str) -> Result<String, ConfigurationError> {
+/// A checked base URL and what the connections need of it.
+#[derive(Debug)]
+struct BaseUrl {
+    /// The URL, trimmed, without a trailing slash.
+    url: String,
+    host: String,
+    port: u16,
+    host_header: HeaderValue,
+    path_prefix: String,
+}
+
+fn validate_base_url(url: &str) -> Result<BaseUrl, ConfigurationError> {
     let invalid = |reason: &str| ConfigurationError::Invalid {
         name: "manager URL".into(),
         value: url.into(),
@@ -140,11 +153,33 @@ fn validate_base_url(url: &str) -> Result<String, ConfigurationError> {
     if rest.is_empty() || rest.starts_with('/') {
         return Err(invalid("it has no host"));
     }
-    let uri: Result<hyper::Uri, _> = trimmed.parse();
-    if uri.is_err() {
-        return Err(invalid("it is not a valid URL"));
+    let uri: hyper::Uri = trimmed
+        .parse()
+        .map_err(|_| invalid("it is not a valid URL"))?;
+    if uri.query().is_some() {
+        return Err(invalid("it must not have a query"));
     }
-    Ok(trimmed.to_owned())
+    let Some(authority) = uri.authority() else {
+        return Err(invalid("it has no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(invalid("it must not carry credentials"));
+    }
+    let host_header = HeaderValue::from_str(authority.as_str())
+        .map_err(|_| invalid("its host is not a valid Host header"))?;
+    // `[::1]` in a URL, `::1` to connect to.
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    Ok(BaseUrl {
+        url: trimmed.to_owned(),
+        host: host.to_owned(),
+        port: authority.port_u16().unwrap_or(80),
+        host_header,
+        path_prefix: uri.path().trim_end_matches('/').to_owned(),
+    })
 }
 
 /// Which extraction endpoint to call.
@@ -249,7 +284,7 @@ impl SdkClient {
         state: &Value,
     ) -> Result<(), SdkClientError> {
         let path = format!("/sdk/source/{}/connector-state", encode_segment(source_id));
-        self.send(Method::PUT, path, json(state)?, None)
+        self.send(Method::PUT, path.into(), json(state)?, None)
             .await
             .map(drop)
     }
@@ -366,11 +401,16 @@ impl SdkClient {
             #[serde(skip_serializing_if = "Option::is_none")]
             content_type: Option<&'a str>,
         }
-        let body = json(&ContentBody {
-            sync_run_id,
-            content,
-            content_type,
-        })?;
+        // The text, a little escaping, and the other fields.
+        let capacity = content.len() + content.len() / 16 + sync_run_id.len() + 96;
+        let body = json_sized(
+            &ContentBody {
+                sync_run_id,
+                content,
+                content_type,
+            },
+            capacity,
+        )?;
         let answer: ContentResponse = self.post_json("/sdk/content", body).await?;
         Ok(answer.content_id)
     }
@@ -433,10 +473,13 @@ impl SdkClient {
             Extraction::Text => "/sdk/extract-text",
         };
         let bytes = self.send(Method::POST, path.into(), body, retry).await?;
-        let operation = operation(&Method::POST, path);
         match kind {
-            Extraction::Store => decode::<ContentResponse>(operation, &bytes).map(|a| a.content_id),
-            Extraction::Text => decode::<ExtractTextResponse>(operation, &bytes).map(|a| a.text),
+            Extraction::Store => {
+                decode::<ContentResponse>(&Method::POST, path, &bytes).map(|a| a.content_id)
+            }
+            Extraction::Text => {
+                decode::<ExtractTextResponse>(&Method::POST, path, &bytes).map(|a| a.text)
+            }
         }
     }
 
@@ -541,7 +584,7 @@ impl SdkClient {
         body: Body,
     ) -> Result<(), SdkClientError> {
         let path = format!("/sdk/sync/{}/{what}", encode_segment(sync_run_id));
-        self.send(method, path, body, None).await.map(drop)
+        self.send(method, path.into(), body, None).await.map(drop)
     }
 
     async fn post_json<T: DeserializeOwned>(
@@ -550,26 +593,21 @@ impl SdkClient {
         body: Body,
     ) -> Result<T, SdkClientError> {
         let bytes = self.send(Method::POST, path.into(), body, None).await?;
-        decode(operation(&Method::POST, path), &bytes)
+        decode(&Method::POST, path, &bytes)
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: String) -> Result<T, SdkClientError> {
         let bytes = self
-            .send(Method::GET, path.clone(), Body::Empty, None)
+            .send(Method::GET, path.clone().into(), Body::Empty, None)
             .await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            SdkClientError::new(
-                format!("GET {path}"),
-                SdkClientErrorKind::Decode(e.to_string()),
-            )
-        })
+        decode(&Method::GET, &path, &bytes)
     }
 
     /// Sends a request, retrying per the policy; returns the body of a 2xx.
     async fn send(
         &self,
         method: Method,
-        path: String,
+        path: Cow<'static, str>,
         body: Body,
         retry: Option<&RetryPolicy>,
     ) -> Result<Bytes, SdkClientError> {
@@ -616,7 +654,8 @@ impl SdkClient {
         path: &str,
         body: &Body,
     ) -> Result<Bytes, SdkClientErrorKind> {
-        let uri = format!("{}{path}", self.inner.base_url);
+        // Origin-form: the pool's connections all go to the manager.
+        let uri = format!("{}{path}", self.inner.path_prefix);
         let mut request = Request::builder().method(method.clone()).uri(&uri);
         let payload = match body {
             Body::Empty => Bytes::new(),
@@ -630,41 +669,46 @@ impl SdkClient {
                 body.clone()
             }
         };
-        let request = request
-            .body(Full::new(payload))
-            .map_err(|e| SdkClientErrorKind::Request(format!("invalid request to {uri}: {e}")))?;
+        let request = request.body(Full::new(payload)).map_err(|e| {
+            SdkClientErrorKind::Request(format!(
+                "invalid request to {}{path}: {e}",
+                self.inner.base_url
+            ))
+        })?;
         let timeout = self.inner.timeout;
-        let exchange =
-            async {
-                let response =
-                    self.inner.http.request(request).await.map_err(|e| {
-                        SdkClientErrorKind::Transport(crate::error::error_chain(&e))
-                    })?;
-                let status = response.status();
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                let bytes = read_body(response.into_body(), MAX_RESPONSE_BYTES)
-                    .await
-                    .map_err(|e| match e {
-                        BodyError::TooLarge(limit) => {
-                            SdkClientErrorKind::Decode(format!("answer larger than {limit} bytes"))
-                        }
-                        BodyError::Read(why) => SdkClientErrorKind::Transport(why),
-                    })?;
-                if status.is_success() {
-                    Ok(bytes)
-                } else {
-                    Err(SdkClientErrorKind::Status {
-                        status: status.as_u16(),
-                        body: error_message(status, &bytes),
-                        retry_after,
-                    })
-                }
-            };
+        let exchange = async {
+            let (response, connection) = self
+                .inner
+                .pool
+                .send(request)
+                .await
+                .map_err(SdkClientErrorKind::Transport)?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bytes = read_body(response.into_body(), MAX_RESPONSE_BYTES)
+                .await
+                .map_err(|e| match e {
+                    BodyError::TooLarge(limit) => {
+                        SdkClientErrorKind::Decode(format!("answer larger than {limit} bytes"))
+                    }
+                    BodyError::Read(why) => SdkClientErrorKind::Transport(why),
+                })?;
+            connection.release();
+            if status.is_success() {
+                Ok(bytes)
+            } else {
+                Err(SdkClientErrorKind::Status {
+                    status: status.as_u16(),
+                    body: error_message(status, &bytes),
+                    retry_after,
+                })
+            }
+        };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(SdkClientErrorKind::Timeout(timeout)),
@@ -692,8 +736,15 @@ fn operation(method: &Method, path: &str) -> Cow<'static, str> {
 }
 
 fn json<T: Serialize + ?Sized>(value: &T) -> Result<Body, SdkClientError> {
-    serde_json::to_vec(value)
-        .map(|v| Body::Json(Bytes::from(v)))
+    json_sized(value, 128)
+}
+
+/// [`json`] into a buffer of `capacity` bytes to start with, for bodies
+/// whose size is known to be large (stored contents).
+fn json_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Result<Body, SdkClientError> {
+    let mut buffer = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut buffer, value)
+        .map(|()| Body::Json(Bytes::from(buffer)))
         .map_err(|e| {
             SdkClientError::new(
                 "encoding a request",
@@ -702,12 +753,19 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<Body, SdkClientError> {
         })
 }
 
+/// Decodes a 2xx answer; the error names the call (built only then: this
+/// runs once per stored content).
 fn decode<T: DeserializeOwned>(
-    operation: impl Into<Cow<'static, str>>,
+    method: &Method,
+    path: &str,
     bytes: &[u8],
 ) -> Result<T, SdkClientError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| SdkClientError::new(operation, SdkClientErrorKind::Decode(e.to_string())))
+    serde_json::from_slice(bytes).map_err(|e| {
+        SdkClientError::new(
+            operation(method, path),
+            SdkClientErrorKind::Decode(e.to_string()),
+        )
+    })
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -733,14 +791,19 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(
-            validate_base_url("http://cm:3004/").unwrap(),
-            "http://cm:3004"
-        );
-        assert_eq!(
-            validate_base_url(" http://127.0.0.1:9 ").unwrap(),
-            "http://127.0.0.1:9"
-        );
+        let url = validate_base_url("http://cm:3004/").unwrap();
+        assert_eq!(url.url, "http://cm:3004");
+        assert_eq!((url.host.as_str(), url.port), ("cm", 3004));
+        assert_eq!(url.host_header, "cm:3004");
+        assert_eq!(url.path_prefix, "");
+        let url = validate_base_url(" http://127.0.0.1:9 ").unwrap();
+        assert_eq!(url.url, "http://127.0.0.1:9");
+        let url = validate_base_url("http://[::1]/omni/manager/").unwrap();
+        assert_eq!((url.host.as_str(), url.port), ("::1", 80));
+        assert_eq!(url.host_header, "[::1]");
+        assert_eq!(url.path_prefix, "/omni/manager");
+        assert!(validate_base_url("http://cm:3004/?x=1").is_err());
+        assert!(validate_base_url("http://user:pw@cm:3004").is_err());
         assert!(validate_base_url("https://cm:3004").is_err());
         assert!(validate_base_url("cm:3004").is_err());
         assert!(validate_base_url("http://").is_err());
