@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use omni_connector::testing::{ManagerOptions, MockManager, RunStatus, SourceSeed};
 use omni_connector::{SdkClient, Server, ServerConfig, ServerHandle, SyncMode, SyncRequest};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
@@ -560,6 +560,27 @@ impl Bench {
         Ok(())
     }
 
+    /// Runs the floor client as `bench floor-client`, which reports its
+    /// own wall time, CPU time and peak RSS.
+    async fn floor_client(&self, job: &FloorJob) -> Result<FloorReport, String> {
+        let output = tokio::process::Command::new(&self.settings.exe)
+            .arg("floor-client")
+            .arg(serde_json::to_string(job).map_err(|e| e.to_string())?)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| format!("could not run {}: {e}", self.settings.exe.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "the floor client failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("the floor client's report: {e}"))
+    }
+
     /// The protocol's floor: the same content requests from a bare hyper
     /// client over `connections` keep-alive connections.
     async fn floor(&self, documents: u64, connections: usize) -> Result<Measurement, String> {
@@ -583,7 +604,6 @@ impl Bench {
                 (addr, run)
             }
         };
-        measure::reset_peak_rss(None);
         let scenario = if connections == 1 {
             Scenario::Floor
         } else {
@@ -593,27 +613,93 @@ impl Bench {
         m.documents = documents;
         m.sources = 1;
         m.concurrency = connections;
-        let cpu = self.cpu_now(None);
         let requests = self.request_count();
-        let started = Instant::now();
-        floor::run(
+        let job = FloorJob {
             addr,
-            &sync_run_id,
+            sync_run_id,
             documents,
-            self.settings.text_bytes,
+            text_bytes: self.settings.text_bytes,
             connections,
-        )
-        .await?;
-        let wall = started.elapsed();
+        };
+        let (wall, cpu) = if self.settings.separate_process {
+            // Like the connector: in a process of its own, so that both pay
+            // the same for crossing between processes.
+            let manager = self.manager_cpu();
+            let report = self.floor_client(&job).await?;
+            let manager = self
+                .manager_cpu()
+                .zip(manager)
+                .map(|(a, b)| a.saturating_sub(b));
+            m.peak_rss_kib = report.peak_rss_kib;
+            let cpu = CpuDelta {
+                connector: Some(Duration::from_secs_f64(report.cpu_s)),
+                manager,
+            };
+            (Duration::from_secs_f64(report.wall_s), cpu)
+        } else {
+            measure::reset_peak_rss(None);
+            let cpu = self.cpu_now(None);
+            let started = Instant::now();
+            job.run().await?;
+            let wall = started.elapsed();
+            m.peak_rss_kib = measure::status_kib(None, "VmHWM");
+            (wall, self.cpu_since(None, cpu))
+        };
         let requests = self
             .request_count()
             .zip(requests)
             .map(|(after, before)| after - before);
-        let cpu = self.cpu_since(None, cpu);
-        m.peak_rss_kib = measure::status_kib(None, "VmHWM");
         m.finish(wall, requests, cpu);
         Ok(m)
     }
+}
+
+/// What the floor client sends, and where.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FloorJob {
+    addr: SocketAddr,
+    sync_run_id: String,
+    documents: u64,
+    text_bytes: usize,
+    connections: usize,
+}
+
+impl FloorJob {
+    async fn run(&self) -> Result<(), String> {
+        floor::run(
+            self.addr,
+            &self.sync_run_id,
+            self.documents,
+            self.text_bytes,
+            self.connections,
+        )
+        .await
+    }
+
+    /// Sends the requests in this process and reports what they cost it:
+    /// the `floor-client` subcommand.
+    pub async fn run_and_report(&self) -> Result<FloorReport, String> {
+        measure::reset_peak_rss(None);
+        let cpu = measure::process_cpu();
+        let started = Instant::now();
+        self.run().await?;
+        Ok(FloorReport {
+            wall_s: started.elapsed().as_secs_f64(),
+            cpu_s: measure::process_cpu().saturating_sub(cpu).as_secs_f64(),
+            peak_rss_kib: measure::status_kib(None, "VmHWM"),
+        })
+    }
+}
+
+/// What a floor client process measured of itself.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FloorReport {
+    /// Time to send every request and read every answer.
+    pub wall_s: f64,
+    /// Its CPU time (user + system) meanwhile.
+    pub cpu_s: f64,
+    /// Its peak RSS at the end.
+    pub peak_rss_kib: Option<u64>,
 }
 
 /// For an external manager: asks the connector to sync the run, as the

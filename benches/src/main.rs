@@ -79,6 +79,7 @@ fn main() -> ExitCode {
     let outcome = match args.peek().map(String::as_str) {
         Some("serve-connector") => serve_connector(args.skip(1)),
         Some("serve-manager") => serve_manager(args.skip(1)),
+        Some("floor-client") => floor_client(args.nth(1)),
         _ => parse(args).and_then(bench),
     };
     match outcome {
@@ -116,6 +117,23 @@ fn serve_connector(mut args: impl Iterator<Item = String>) -> Result<(), String>
     }
     .map_err(|e| e.to_string())?;
     runtime.block_on(omni_connector_bench::serve_connector(fixed))
+}
+
+/// The hidden subcommand the floor runs as with `--separate-process`, on
+/// the same runtime as the connector; prints its report as JSON.
+fn floor_client(job: Option<String>) -> Result<(), String> {
+    let job: omni_connector_bench::FloorJob =
+        serde_json::from_str(&job.ok_or("floor-client needs a job")?).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let report = runtime.block_on(job.run_and_report())?;
+    println!(
+        "{}",
+        serde_json::to_string(&report).map_err(|e| e.to_string())?
+    );
+    Ok(())
 }
 
 fn serve_manager(mut args: impl Iterator<Item = String>) -> Result<(), String> {

@@ -50,6 +50,10 @@ fn separate_process_connector_and_startup() {
     assert_eq!(m.mode, "separate-process");
     assert_eq!(m.documents, 50);
     assert!(m.peak_rss_kib.unwrap() > 0);
+    // The floor client runs as a process of its own too.
+    let floor = bench.run(Scenario::FloorConcurrent, 40).unwrap();
+    assert_eq!(floor.requests, Some(40));
+    assert!(floor.connector_cpu_s.is_some() && floor.peak_rss_kib.unwrap() > 0);
     let startup = bench.run(Scenario::Startup, 0).unwrap();
     assert!(startup.startup_ms.is_some());
     assert!(startup.idle_rss_kib.unwrap() > 0);
