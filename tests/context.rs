@@ -538,3 +538,108 @@ async fn only_a_refused_events_call_closes_the_run() {
     assert!(ctx.content_storage.save("z", "text/plain").await.is_err());
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }
+
+/// A manager whose events calls are answered only when `release` is
+/// notified; it keeps the document ids of every batch, in order.
+async fn gated_manager() -> (
+    String,
+    std::sync::Arc<tokio::sync::Notify>,
+    std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let (gate, seen) = (release.clone(), batches.clone());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (gate, seen) = (gate.clone(), seen.clone());
+            tokio::spawn(async move {
+                let mut stream = BufReader::new(stream);
+                loop {
+                    let mut length = 0;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap();
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    stream.read_exact(&mut body).await.unwrap();
+                    let body: Value = serde_json::from_slice(&body).unwrap();
+                    let ids = body["events"].as_array().map(|events| {
+                        events
+                            .iter()
+                            .map(|e| e["document_id"].as_str().unwrap().to_owned())
+                            .collect::<Vec<_>>()
+                    });
+                    if let Some(ids) = ids {
+                        gate.notified().await;
+                        seen.lock().unwrap().push(ids);
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{\"status\":\"ok\"}";
+                    stream.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, release, batches)
+}
+
+#[tokio::test]
+async fn other_tasks_keep_emitting_while_a_batch_is_sent() {
+    let (url, release, batches) = gated_manager().await;
+    let client = omni_connector::SdkClient::builder(&url)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let ctx: SyncContext<Value> = SyncContext::builder(client, "run", "source")
+        .flush_policy(FlushPolicy {
+            max_events: 2,
+            max_age: Duration::from_secs(300),
+        })
+        .build();
+    emit_n(&ctx, 0, 1).await;
+    // The second event fills the buffer: that emit waits for its batch.
+    let filling = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { ctx.emit(doc(1, "c")).await })
+    };
+    // On this single-threaded runtime the spawned emit runs until it waits
+    // for the manager's answer, past taking the batch.
+    while ctx.documents_emitted() < 2 {
+        tokio::task::yield_now().await;
+    }
+    // Meanwhile another task's emit goes into the next buffer at once.
+    tokio::time::timeout(Duration::from_secs(10), emit_n(&ctx, 2, 1))
+        .await
+        .expect("an emit waited for another task's batch");
+    assert!(
+        !filling.is_finished(),
+        "the first batch is still unanswered"
+    );
+    release.notify_one();
+    filling.await.unwrap().unwrap();
+    let flushing = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { ctx.flush().await })
+    };
+    release.notify_one();
+    flushing.await.unwrap().unwrap();
+    assert_eq!(
+        *batches.lock().unwrap(),
+        [vec!["doc-0", "doc-1"], vec!["doc-2"]],
+        "batches in the order emitted"
+    );
+}

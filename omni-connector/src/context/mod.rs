@@ -532,6 +532,7 @@ impl SyncContextBuilder {
                 max_elapsed: Duration::from_secs(300),
             }),
             buffer: Default::default(),
+            sending: Default::default(),
             saved_state: Mutex::new(None),
             counters: Counters::default(),
             cancel,

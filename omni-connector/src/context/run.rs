@@ -67,6 +67,15 @@ pub struct SyncProgress {
 /// How many reported item errors a run keeps for its summary.
 pub const MAX_KEPT_ERRORS: usize = 1000;
 
+/// Which buffered events a flush sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Only {
+    /// Only when the flush policy says they are due.
+    Due,
+    /// Whatever is buffered.
+    Any,
+}
+
 /// Which coalesced count a flush sends.
 #[derive(Debug, Clone, Copy)]
 enum Count {
@@ -86,6 +95,8 @@ pub(crate) struct Run {
     pub(crate) policy: FlushPolicy,
     pub(crate) extract_retry: RetryPolicy,
     pub(crate) buffer: tokio::sync::Mutex<EventBuffer>,
+    /// Held while a batch is sent: one at a time, in order.
+    pub(crate) sending: tokio::sync::Mutex<()>,
     pub(crate) saved_state: Mutex<Option<Value>>,
     pub(crate) counters: Counters,
     /// Wakes the sync: set by `/cancel` and by shutdown.
@@ -151,20 +162,26 @@ impl Run {
     /// Adds an event, flushing when the policy says so. Once buffered, the
     /// event is accepted (and counted, for documents) even when the flush
     /// that follows fails: it stays buffered for the next one.
+    ///
+    /// The buffer is locked only to add the event: while the emit that
+    /// filled it waits for its batch, other tasks sharing the context keep
+    /// emitting into a fresh buffer.
     pub(crate) async fn push(&self, event: ConnectorEvent) -> Result<()> {
         self.check_open()?;
         let is_document = matches!(
             event,
             ConnectorEvent::DocumentCreated { .. } | ConnectorEvent::DocumentUpdated { .. }
         );
-        let mut buffer = self.buffer.lock().await;
-        buffer.push(event);
-        if is_document {
-            self.counters.emitted.fetch_add(1, Ordering::Relaxed);
-        }
-        if buffer.is_due(&self.policy) {
-            self.flush_events(&mut buffer).await?;
-            drop(buffer);
+        let due = {
+            let mut buffer = self.buffer.lock().await;
+            buffer.push(event);
+            if is_document {
+                self.counters.emitted.fetch_add(1, Ordering::Relaxed);
+            }
+            buffer.is_due(&self.policy)
+        };
+        if due {
+            self.send_events(Only::Due).await?;
             self.flush_counters().await?;
         }
         Ok(())
@@ -172,26 +189,43 @@ impl Run {
 
     /// Sends every buffered event, then the pending counters.
     pub(crate) async fn flush(&self) -> Result<()> {
-        let mut buffer = self.buffer.lock().await;
-        self.flush_events(&mut buffer).await?;
-        drop(buffer);
+        self.send_events(Only::Any).await?;
         self.flush_counters().await
     }
 
-    /// Sends the buffered events as one batch. On failure they stay
-    /// buffered, in order, for the next flush.
-    async fn flush_events(&self, buffer: &mut EventBuffer) -> Result<()> {
-        if buffer.is_empty() {
-            return Ok(());
+    /// Sends the buffered events as one batch. Batches go one at a time,
+    /// so they arrive in the order emitted; a batch that fails is put back
+    /// in front of the buffer for the next flush.
+    async fn send_events(&self, only: Only) -> Result<()> {
+        let _sending = self.sending.lock().await;
+        let batch = {
+            let mut buffer = self.buffer.lock().await;
+            // Another task may have sent the buffer while this one waited.
+            if buffer.is_empty() || (only == Only::Due && !buffer.is_due(&self.policy)) {
+                return Ok(());
+            }
+            buffer.take()
+        };
+        let sent = match self.check_open() {
+            Err(e) => Err(e),
+            Ok(()) => self
+                .client
+                .emit_events_batch(&self.sync_run_id, &self.source_id, &batch.events)
+                .await
+                .map_err(|e| self.refused_events(e)),
+        };
+        let mut buffer = self.buffer.lock().await;
+        match sent {
+            Ok(()) => {
+                tracing::trace!(sync_run_id = %self.sync_run_id, events = batch.events.len(), "flushed events");
+                buffer.recycle(batch.events);
+                Ok(())
+            }
+            Err(e) => {
+                buffer.put_back(batch);
+                Err(e)
+            }
         }
-        self.check_open()?;
-        self.client
-            .emit_events_batch(&self.sync_run_id, &self.source_id, buffer.events())
-            .await
-            .map_err(|e| self.refused_events(e))?;
-        tracing::trace!(sync_run_id = %self.sync_run_id, events = buffer.len(), "flushed events");
-        buffer.clear();
-        Ok(())
     }
 
     /// Sends the coalesced scanned and updated counts. A count that could
