@@ -2,6 +2,7 @@
 //! it emits synthetic documents of about 2 KB, each with full metadata and
 //! permissions, storing their text first.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use omni_connector::prelude::*;
@@ -104,37 +105,39 @@ async fn sequential(ctx: &SyncContext<BenchState>, documents: u64, filler: &str)
     Ok(())
 }
 
-/// Up to `concurrency` contents stored at once; each document is emitted
-/// as soon as its content id is back.
+/// `concurrency` tasks share the context, each storing a document's
+/// content, emitting it and counting it, then taking the next number: up
+/// to `concurrency` content requests in flight, and an emit that waits for
+/// its batch holds up only its own task.
 async fn concurrent(
     ctx: &SyncContext<BenchState>,
     documents: u64,
     concurrency: usize,
     filler: &Arc<str>,
 ) -> Result<()> {
-    let mut in_flight = JoinSet::new();
-    let mut next = 0;
-    while next < documents || !in_flight.is_empty() {
-        while next < documents && in_flight.len() < concurrency {
-            if ctx.is_cancelled() {
-                return Err(ctx.cancelled_error());
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = JoinSet::new();
+    for _ in 0..concurrency {
+        let (ctx, next, filler) = (ctx.clone(), next.clone(), filler.clone());
+        tasks.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= documents {
+                    return Ok::<_, ConnectorError>(());
+                }
+                if ctx.is_cancelled() {
+                    return Err(ctx.cancelled_error());
+                }
+                let text = text(n, &filler);
+                let content_id = ctx.content_storage.save(&text, "text/plain").await?;
+                ctx.emit(document(ctx.source_id(), n, content_id, text.len()))
+                    .await?;
+                ctx.increment_scanned();
             }
-            let storage = ctx.content_storage.clone();
-            let text = text(next, filler);
-            let n = next;
-            in_flight.spawn(async move {
-                let id = storage.save(&text, "text/plain").await?;
-                Ok::<_, ConnectorError>((n, id, text.len()))
-            });
-            next += 1;
-        }
-        if let Some(done) = in_flight.join_next().await {
-            let (n, content_id, len) =
-                done.map_err(|e| ConnectorError::msg(format!("content task: {e}")))??;
-            ctx.emit(document(ctx.source_id(), n, content_id, len))
-                .await?;
-            ctx.increment_scanned();
-        }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| ConnectorError::msg(format!("sync task: {e}")))??;
     }
     Ok(())
 }
