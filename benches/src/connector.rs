@@ -17,6 +17,9 @@ pub struct Plan {
     pub concurrency: usize,
     /// Length of each document's text, in bytes (about).
     pub text_bytes: usize,
+    /// Whether each document is emitted after its content is stored
+    /// (false: contents are stored and counted only).
+    pub emit: bool,
 }
 
 impl Plan {
@@ -27,6 +30,7 @@ impl Plan {
             documents,
             concurrency,
             text_bytes: 2048,
+            emit: true,
         }
     }
 }
@@ -44,6 +48,9 @@ pub struct BenchConfig {
     /// Length of each text.
     #[serde(default)]
     pub text_bytes: Option<usize>,
+    /// Whether documents are emitted.
+    #[serde(default)]
+    pub emit: Option<bool>,
 }
 
 /// What a finished sync leaves for the next.
@@ -76,9 +83,12 @@ impl BenchConnector {
             documents: config.documents.unwrap_or(base.documents),
             concurrency: config.concurrency.unwrap_or(base.concurrency).max(1),
             text_bytes: config.text_bytes.unwrap_or(base.text_bytes),
+            emit: config.emit.unwrap_or(base.emit),
         };
         let filler: Arc<str> = filler(plan.text_bytes).into();
-        if plan.concurrency == 1 {
+        if !plan.emit {
+            store_only(ctx, plan.documents, &filler).await?;
+        } else if plan.concurrency == 1 {
             sequential(ctx, plan.documents, &filler).await?;
         } else {
             concurrent(ctx, plan.documents, plan.concurrency, &filler).await?;
@@ -99,6 +109,21 @@ async fn sequential(ctx: &SyncContext<BenchState>, documents: u64, filler: &str)
         let text = text(n, filler);
         let content_id = ctx.content_storage.save(&text, "text/plain").await?;
         ctx.emit(document(ctx.source_id(), n, content_id, text.len()))
+            .await?;
+        ctx.increment_scanned();
+    }
+    Ok(())
+}
+
+/// `sequential` without the emit: what the SDK's content path costs next
+/// to the bare client of the floor.
+async fn store_only(ctx: &SyncContext<BenchState>, documents: u64, filler: &str) -> Result<()> {
+    for n in 0..documents {
+        if ctx.is_cancelled() {
+            return Err(ctx.cancelled_error());
+        }
+        ctx.content_storage
+            .save(&text(n, filler), "text/plain")
             .await?;
         ctx.increment_scanned();
     }

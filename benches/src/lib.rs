@@ -39,6 +39,9 @@ pub enum Scenario {
     FloorConcurrent,
     /// Store, emit, count, one document after the other.
     Sequential,
+    /// `Sequential` without the emit: store and count only, to set the
+    /// SDK's content path against the floor.
+    StoreOnly,
     /// Contents stored with up to `concurrency` requests in flight.
     Concurrent,
     /// `sources` sources syncing at once in one connector process.
@@ -50,10 +53,11 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every workload, in the order a run goes through them.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Startup,
         Scenario::Floor,
         Scenario::FloorConcurrent,
+        Scenario::StoreOnly,
         Scenario::Sequential,
         Scenario::Concurrent,
         Scenario::ManySyncs,
@@ -65,6 +69,7 @@ impl Scenario {
             Self::Floor => "floor",
             Self::FloorConcurrent => "floor-concurrent",
             Self::Sequential => "sequential",
+            Self::StoreOnly => "store-only",
             Self::Concurrent => "concurrent",
             Self::ManySyncs => "many-syncs",
             Self::Startup => "startup",
@@ -297,7 +302,9 @@ impl Bench {
                 Scenario::Floor => self.floor(documents, 1).await,
                 Scenario::FloorConcurrent => self.floor(documents, self.settings.concurrency).await,
                 Scenario::Startup => self.startup().await,
-                Scenario::Sequential => self.syncs(scenario, documents, 1, 1).await,
+                Scenario::Sequential | Scenario::StoreOnly => {
+                    self.syncs(scenario, documents, 1, 1).await
+                }
                 Scenario::Concurrent => {
                     self.syncs(scenario, documents, self.settings.concurrency, 1)
                         .await
@@ -464,6 +471,7 @@ impl Bench {
             documents: per_source,
             concurrency,
             text_bytes: self.settings.text_bytes,
+            emit: scenario != Scenario::StoreOnly,
         };
         let source_ids: Vec<String> = match &self.manager {
             Manager::Local(manager) => (0..sources)
@@ -489,7 +497,10 @@ impl Bench {
         let cpu = self.cpu_now(Some(&connector));
         let requests = self.request_count();
         let started = Instant::now();
-        let outcome = self.sync_all(&connector, &source_ids, per_source).await;
+        let events = if plan.emit { per_source } else { 0 };
+        let outcome = self
+            .sync_all(&connector, &source_ids, per_source, events)
+            .await;
         let wall = started.elapsed();
         let requests = self
             .request_count()
@@ -504,12 +515,13 @@ impl Bench {
     }
 
     /// Triggers one sync per source, and waits until all have completed
-    /// with every document delivered.
+    /// with every document counted and `events` events each delivered.
     async fn sync_all(
         &self,
         connector: &Connector,
         source_ids: &[String],
         per_source: u64,
+        events: u64,
     ) -> Result<(), String> {
         let url = connector.url();
         let mut runs = JoinSet::new();
@@ -532,10 +544,10 @@ impl Bench {
                             return Err(format!("the run ended {:?}: {:?}", snapshot.status, snapshot.error));
                         }
                         if snapshot.documents_scanned != per_source
-                            || snapshot.events as u64 != per_source
+                            || snapshot.events as u64 != events
                         {
                             return Err(format!(
-                                "expected {per_source} documents, the manager got {} events and {} scanned",
+                                "expected {per_source} documents and {events} events, the manager got {} events and {} scanned",
                                 snapshot.events, snapshot.documents_scanned
                             ));
                         }

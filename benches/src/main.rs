@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use omni_connector_bench::{measure, Bench, Measurement, Plan, Scenario, Settings};
 
 const USAGE: &str = "\
-usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,floor-concurrent,sequential,concurrent,many-syncs]
+usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,floor-concurrent,store-only,sequential,concurrent,many-syncs]
              [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--current-thread] [--manager-url URL]
        bench serve-manager [--sources 64]     an external manager for --manager-url (prints its URL)
 
@@ -365,6 +365,21 @@ fn print_targets(all: &[Measurement], concurrency: usize) {
                 verdict(ratio >= 3.0)
             );
         }
+        // The SDK's content path alone against the bare client, and what
+        // emitting adds on top: where `sequential`'s distance to the floor
+        // comes from.
+        if let (Some(so), Some(f)) = (
+            get("store-only", n).and_then(|m| m.docs_per_s),
+            get("floor", n).and_then(|f| f.docs_per_s),
+        ) {
+            println!("  store-only N={n}: {:.3} x floor (for reference)", so / f);
+            if let Some(s) = seq.docs_per_s {
+                println!(
+                    "  sequential N={n}: {:.3} x store-only (for reference)",
+                    s / so
+                );
+            }
+        }
         // What the bare client itself reaches with the same concurrency:
         // the ceiling this machine and manager put on that ratio.
         if let (Some(f), Some(fc)) = (
@@ -386,6 +401,7 @@ fn print_targets(all: &[Measurement], concurrency: usize) {
             );
         }
         for scenario in [
+            "store-only",
             "sequential",
             "concurrent",
             "many-syncs",

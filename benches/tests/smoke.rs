@@ -32,6 +32,7 @@ fn every_workload_runs_in_process() {
     for scenario in [
         Scenario::Floor,
         Scenario::FloorConcurrent,
+        Scenario::StoreOnly,
         Scenario::Concurrent,
         Scenario::ManySyncs,
     ] {
