@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use omni_connector::testing::{ManagerOptions, MockManager, RunStatus, SourceSeed};
+use omni_connector::testing::{Faults, ManagerOptions, MockManager, RunStatus, SourceSeed};
 use omni_connector::{SdkClient, Server, ServerConfig, ServerHandle, SyncMode, SyncRequest};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -83,13 +83,19 @@ impl Scenario {
 }
 
 /// How the benchmark runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Settings {
     /// Run the connector as a process of its own (`exe serve-connector`).
     pub separate_process: bool,
     /// An external manager instead of the in-process one. It must know the
     /// sources `bench-0`, `bench-1`... (`bench serve-manager` does).
     pub manager_url: Option<String>,
+    /// Have the in-process manager wait this long before answering each
+    /// `/sdk/*` request ([`Faults::delay`]), as a manager across a network
+    /// and in front of a database does. tokio's timer counts whole
+    /// milliseconds, so this is at least 1 ms when set.
+    #[serde(rename = "manager_delay_ms", serialize_with = "as_millis")]
+    pub manager_delay: Option<Duration>,
     /// Content requests in flight in `concurrent`.
     pub concurrency: usize,
     /// Sources in `many-syncs`.
@@ -103,12 +109,17 @@ pub struct Settings {
     pub exe: PathBuf,
 }
 
+fn as_millis<S: serde::Serializer>(delay: &Option<Duration>, to: S) -> Result<S::Ok, S::Error> {
+    delay.map(|d| d.as_millis() as u64).serialize(to)
+}
+
 impl Settings {
     /// In-process, K = 16, 64 sources, 2 KB texts.
     pub fn new(exe: PathBuf) -> Self {
         Self {
             separate_process: false,
             manager_url: None,
+            manager_delay: None,
             concurrency: 16,
             sources: 64,
             text_bytes: 2048,
@@ -263,6 +274,12 @@ impl Bench {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
+        if settings.manager_url.is_some() && settings.manager_delay.is_some() {
+            return Err(
+                "a manager delay applies to the in-process manager only, not with a manager URL"
+                    .into(),
+            );
+        }
         let (manager, runtime) = match &settings.manager_url {
             Some(url) => {
                 let sdk = SdkClient::new(url).map_err(|e| e.to_string())?;
@@ -279,6 +296,12 @@ impl Bench {
                 let manager = runtime
                     .block_on(MockManager::start_with(ManagerOptions::counting_only()))
                     .map_err(|e| format!("could not start the manager: {e}"))?;
+                if let Some(delay) = settings.manager_delay {
+                    manager.set_faults(Faults {
+                        delay: Some(delay),
+                        ..Faults::default()
+                    });
+                }
                 (Manager::Local(manager), Some(runtime))
             }
         };

@@ -7,12 +7,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use omni_connector_bench::{measure, Bench, Measurement, Plan, Scenario, Settings};
 
 const USAGE: &str = "\
 usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,floor-concurrent,store-only,sequential,concurrent,many-syncs]
-             [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--current-thread] [--manager-url URL]
+             [--concurrency 16] [--sources 64] [--text-bytes 2048] [--separate-process] [--current-thread]
+             [--manager-url URL | --manager-delay-ms D]
        bench serve-manager [--sources 64]     an external manager for --manager-url (prints its URL)
 
   --separate-process  run the connector as its own process (`bench serve-connector`), so that
@@ -20,7 +22,10 @@ usage: bench [--runs R] [--sizes 1000,10000,100000] [--scenarios startup,floor,f
   --current-thread    serve that connector on a current-thread runtime (default: multi-threaded,
                       as omni_connector::run does)
   --manager-url URL   use an external manager; it must know the sources bench-0, bench-1, ...
-                      (as `bench serve-manager` does); request counts are then not reported";
+                      (as `bench serve-manager` does); request counts are then not reported
+  --manager-delay-ms D
+                      the in-process manager waits D ms (at least 1) before answering each
+                      /sdk/* request, as a manager across a network does";
 
 struct Args {
     runs: usize,
@@ -64,6 +69,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--text-bytes" => parsed.settings.text_bytes = value("--text-bytes", args.next())?,
             "--separate-process" => parsed.settings.separate_process = true,
             "--current-thread" => parsed.settings.current_thread = true,
+            "--manager-delay-ms" => {
+                let ms: u64 = value("--manager-delay-ms", args.next())?;
+                parsed.settings.manager_delay = Some(Duration::from_millis(ms.max(1)));
+            }
             "--manager-url" => {
                 parsed.settings.manager_url = Some(value("--manager-url", args.next())?)
             }
@@ -152,7 +161,9 @@ fn serve_manager(mut args: impl Iterator<Item = String>) -> Result<(), String> {
 }
 
 fn bench(args: Args) -> Result<(), String> {
-    println!("{}", machine());
+    let mut first = machine();
+    first["settings"] = serde_json::to_value(&args.settings).map_err(|e| e.to_string())?;
+    println!("{first}");
     let bench = Bench::new(args.settings)?;
     let mut all = Vec::new();
     let mut out = std::io::stdout();
@@ -174,7 +185,7 @@ fn bench(args: Args) -> Result<(), String> {
         }
     }
     println!();
-    print_table(&all, args.runs);
+    print_table(&all, args.runs, bench.settings().manager_delay);
     println!();
     print_targets(&all, bench.settings().concurrency);
     Ok(())
@@ -287,12 +298,18 @@ fn cell(value: Option<f64>, decimals: usize) -> String {
     value.map_or("-".into(), |v| format!("{v:.decimals$}"))
 }
 
-fn print_table(all: &[Measurement], runs: usize) {
+fn print_table(all: &[Measurement], runs: usize, manager_delay: Option<Duration>) {
     let mode = all
         .iter()
         .find(|m| m.scenario != "startup")
         .map_or("", |m| m.mode);
-    println!("medians of {runs} run(s); connector {mode}");
+    let delay = manager_delay.map_or(String::new(), |d| {
+        format!(
+            "; the manager waits {} ms before each answer",
+            d.as_millis()
+        )
+    });
+    println!("medians of {runs} run(s); connector {mode}{delay}");
     println!(
         "| scenario | N | wall s | docs/s | req/doc | connector CPU s | manager CPU share | manager cores | peak RSS MiB | idle RSS MiB | start-up ms | load |"
     );

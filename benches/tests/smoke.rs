@@ -59,3 +59,13 @@ fn separate_process_connector_and_startup() {
     assert!(startup.startup_ms.is_some());
     assert!(startup.idle_rss_kib.unwrap() > 0);
 }
+
+#[test]
+fn a_manager_that_waits_still_gets_every_document() {
+    let mut settings = settings();
+    settings.manager_delay = Some(std::time::Duration::from_millis(1));
+    let bench = Bench::new(settings).unwrap();
+    let m = bench.run(Scenario::Sequential, 20).unwrap();
+    assert_eq!(m.documents, 20);
+    assert!((20..=28).contains(&m.requests.unwrap()));
+}
