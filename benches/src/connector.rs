@@ -86,12 +86,10 @@ impl BenchConnector {
             emit: config.emit.unwrap_or(base.emit),
         };
         let filler: Arc<str> = filler(plan.text_bytes).into();
-        if !plan.emit {
-            store_only(ctx, plan.documents, &filler).await?;
-        } else if plan.concurrency == 1 {
-            sequential(ctx, plan.documents, &filler).await?;
+        if plan.concurrency == 1 {
+            sequential(ctx, plan.documents, &filler, plan.emit).await?;
         } else {
-            concurrent(ctx, plan.documents, plan.concurrency, &filler).await?;
+            concurrent(ctx, plan.documents, plan.concurrency, &filler, plan.emit).await?;
         }
         ctx.complete(BenchState {
             documents: plan.documents,
@@ -101,31 +99,19 @@ impl BenchConnector {
 }
 
 /// The seed's style: store, emit, count, one document after the other.
-async fn sequential(ctx: &SyncContext<BenchState>, documents: u64, filler: &str) -> Result<()> {
-    for n in 0..documents {
-        if ctx.is_cancelled() {
-            return Err(ctx.cancelled_error());
-        }
-        let text = text(n, filler);
-        let content_id = ctx.content_storage.save(&text, "text/plain").await?;
-        ctx.emit(document(ctx.source_id(), n, content_id, text.len()))
-            .await?;
-        ctx.increment_scanned();
-    }
-    Ok(())
-}
-
-/// `sequential` without the emit: what the SDK's content path costs next
+/// Without `emit` (`store-only`), what the SDK's content path costs next
 /// to the bare client of the floor.
-async fn store_only(ctx: &SyncContext<BenchState>, documents: u64, filler: &str) -> Result<()> {
+async fn sequential(
+    ctx: &SyncContext<BenchState>,
+    documents: u64,
+    filler: &str,
+    emit: bool,
+) -> Result<()> {
     for n in 0..documents {
         if ctx.is_cancelled() {
             return Err(ctx.cancelled_error());
         }
-        ctx.content_storage
-            .save(&text(n, filler), "text/plain")
-            .await?;
-        ctx.increment_scanned();
+        store_and_count(ctx, n, filler, emit).await?;
     }
     Ok(())
 }
@@ -139,6 +125,7 @@ async fn concurrent(
     documents: u64,
     concurrency: usize,
     filler: &Arc<str>,
+    emit: bool,
 ) -> Result<()> {
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();
@@ -153,17 +140,31 @@ async fn concurrent(
                 if ctx.is_cancelled() {
                     return Err(ctx.cancelled_error());
                 }
-                let text = text(n, &filler);
-                let content_id = ctx.content_storage.save(&text, "text/plain").await?;
-                ctx.emit(document(ctx.source_id(), n, content_id, text.len()))
-                    .await?;
-                ctx.increment_scanned();
+                store_and_count(&ctx, n, &filler, emit).await?;
             }
         });
     }
     while let Some(done) = tasks.join_next().await {
         done.map_err(|e| ConnectorError::msg(format!("sync task: {e}")))??;
     }
+    Ok(())
+}
+
+/// One document: its content stored, the document emitted (unless
+/// `emit` is false), the item counted.
+async fn store_and_count(
+    ctx: &SyncContext<BenchState>,
+    n: u64,
+    filler: &str,
+    emit: bool,
+) -> Result<()> {
+    let text = text(n, filler);
+    let content_id = ctx.content_storage.save(&text, "text/plain").await?;
+    if emit {
+        ctx.emit(document(ctx.source_id(), n, content_id, text.len()))
+            .await?;
+    }
+    ctx.increment_scanned();
     Ok(())
 }
 
